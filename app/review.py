@@ -1,0 +1,247 @@
+"""The one orchestration path: (source, base, head) -> ReviewResult. The CLI, the service and the demo
+all call `review_change` / `scan_commit`; nothing here knows about GitHub, HTTP or a terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from app.catalog import Catalog
+from app.context import ReviewContext, SourceFile
+from app.engine import run_rules
+from app.findings import Finding, Severity, Waiver
+from app.manifest import MANIFEST_PATHS, EffectiveManifest, ManifestError, effective_manifest
+from app.rule_api import LoadedRules, load_rules
+from app.source import MAX_FILE_BYTES, FileChange, RepoSource
+
+Conclusion = Literal["success", "neutral", "failure", "skipped"]
+
+NO_MANIFEST_HELP = (
+    "No `align.yaml` was found at the repository root or in `.github/` on either side of this change, so "
+    "there is no deployment to compare against. Add one, for example:\n\n"
+    "```yaml\nversion: 1\ndeployments:\n  - name: production\n    gpu: GH200\n    count: 3\n"
+    "    price_per_gpu_hour: 1.49\n```"
+)
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReviewResult:
+    base: str
+    head: str
+    conclusion: Conclusion
+    findings: tuple[Finding, ...] = ()
+    waived: tuple[tuple[Finding, Waiver], ...] = ()
+    effective: EffectiveManifest | None = None
+    changes: tuple[FileChange, ...] = ()
+    skipped: tuple[SkippedFile, ...] = ()
+    notes: tuple[str, ...] = ()  # plugin errors, "align.yaml added by this pull request", ...
+    files_reviewed: int = 0
+    mode: str = "check"
+    fail_on: str = "error"
+
+    @property
+    def failing(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity.reaches(self.fail_on))
+
+
+def conclusion_for(findings: Sequence[Finding], fail_on: str) -> Conclusion:
+    if any(f.severity.reaches(fail_on) for f in findings):
+        return "failure"
+    return "neutral" if findings else "success"
+
+
+def _read_manifest(source: RepoSource, ref: str) -> tuple[str, str] | None:
+    for path in MANIFEST_PATHS:
+        data = source.read(ref, path)
+        if data is not None:
+            return path, data.decode("utf-8", errors="replace")
+    return None
+
+
+def _load_effective(
+    source: RepoSource, base: str | None, head: str, catalog: Catalog
+) -> tuple[EffectiveManifest | None, list[Finding]]:
+    base_file = _read_manifest(source, base) if base else None
+    head_file = _read_manifest(source, head)
+    path = (head_file or base_file or (MANIFEST_PATHS[0], ""))[0]
+    try:
+        effective = effective_manifest(
+            base_file[1] if base_file else None, head_file[1] if head_file else None, path, catalog
+        )
+    except ManifestError as error:
+        from rules.manifest_invalid import findings_for_error
+
+        return None, findings_for_error(error)
+    return effective, []
+
+
+def _decode(change_path: str, data: bytes) -> tuple[str | None, str | None]:
+    if len(data) > MAX_FILE_BYTES:
+        return None, f"larger than {MAX_FILE_BYTES // 1_000_000} MB"
+    if b"\x00" in data[:8192]:
+        return None, "binary"
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError:
+        return None, "not UTF-8 text"
+
+
+def _source_files(
+    source: RepoSource, ref: str, changes: Sequence[FileChange], effective: EffectiveManifest, scan: bool
+) -> tuple[list[SourceFile], list[SkippedFile]]:
+    manifest = effective.manifest
+    wanted: list[FileChange] = []
+    skipped: list[SkippedFile] = []
+    for change in changes:
+        if change.status == "removed":
+            continue
+        if manifest.is_ignored(change.path):
+            continue
+        if change.binary:
+            skipped.append(SkippedFile(change.path, "binary or too large for a diff"))
+            continue
+        wanted.append(change)
+    contents = source.read_many(ref, [c.path for c in wanted])
+    files: list[SourceFile] = []
+    for change in wanted:
+        data = contents.get(change.path)
+        if data is None:
+            skipped.append(SkippedFile(change.path, "could not be read"))
+            continue
+        text, reason = _decode(change.path, data)
+        if text is None:
+            skipped.append(SkippedFile(change.path, reason or "unreadable"))
+            continue
+        changed = frozenset(range(1, text.count("\n") + 2)) if scan else change.added_lines
+        files.append(SourceFile(change.path, text, changed, change.status))
+    return files, skipped
+
+
+def _repository_files(source: RepoSource, ref: str, effective: EffectiveManifest) -> Iterator[SourceFile]:
+    paths = [p for p in source.list_files(ref) if not effective.manifest.is_ignored(p)]
+    contents = source.read_many(ref, paths)
+    for path in paths:
+        data = contents.get(path)
+        if data is None:
+            continue
+        text, _ = _decode(path, data)
+        if text is not None:
+            yield SourceFile(path, text, frozenset())
+
+
+def _finish(
+    base: str,
+    head: str,
+    findings: list[Finding],
+    waivers: Sequence[Waiver],
+    fail_on: str,
+    **fields: object,
+) -> ReviewResult:
+    kept: list[Finding] = []
+    waived: list[tuple[Finding, Waiver]] = []
+    for finding in findings:
+        waiver = next((w for w in waivers if w.matches(finding)), None)
+        if waiver is not None:
+            waived.append((finding, waiver))
+        else:
+            kept.append(finding)
+    return ReviewResult(
+        base=base,
+        head=head,
+        conclusion=conclusion_for(kept, fail_on),
+        findings=tuple(kept),
+        waived=tuple(waived),
+        fail_on=fail_on,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def review_change(
+    source: RepoSource,
+    base: str,
+    head: str,
+    *,
+    catalog: Catalog | None = None,
+    rules: LoadedRules | None = None,
+    waivers: Sequence[Waiver] = (),
+    changes: Sequence[FileChange] | None = None,
+) -> ReviewResult:
+    """Review the change from `base` to `head`. `changes` may be passed when the caller already has them
+    (the service gets them from the pull request files API)."""
+    return _review(source, base, head, catalog=catalog, rules=rules, waivers=waivers, changes=changes, scan=False)
+
+
+def scan_commit(
+    source: RepoSource,
+    ref: str,
+    *,
+    catalog: Catalog | None = None,
+    rules: LoadedRules | None = None,
+) -> ReviewResult:
+    """Audit every file at one commit against its manifest: the "all files that need updating" list."""
+    return _review(source, None, ref, catalog=catalog, rules=rules, waivers=(), changes=None, scan=True)
+
+
+def _review(
+    source: RepoSource,
+    base: str | None,
+    head: str,
+    *,
+    catalog: Catalog | None,
+    rules: LoadedRules | None,
+    waivers: Sequence[Waiver],
+    changes: Sequence[FileChange] | None,
+    scan: bool,
+) -> ReviewResult:
+    catalog = catalog or Catalog.builtin()
+    rules = rules or load_rules()
+    base_sha = source.resolve(base) if base else ""
+    head_sha = source.resolve(head)
+    mode = "scan" if scan else "check"
+    notes = list(rules.errors)
+
+    effective, invalid = _load_effective(source, base_sha or None, head_sha, catalog)
+    if invalid:
+        return _finish(base_sha, head_sha, invalid, (), "error", notes=tuple(notes), mode=mode)
+    if effective is None:
+        return ReviewResult(base_sha, head_sha, "skipped", notes=(NO_MANIFEST_HELP, *notes), mode=mode)
+    if effective.origin == "added":
+        notes.insert(0, f"`{effective.manifest.path}` is added by this change, so its own settings are used.")
+
+    if changes is None:
+        if scan:
+            changes = [FileChange(p, "unchanged", frozenset()) for p in source.list_files(head_sha)]
+        else:
+            changes = source.changed_files(base_sha, head_sha)
+    files, skipped = _source_files(source, head_sha, changes, effective, scan)
+    ctx = ReviewContext(
+        catalog=effective.manifest.catalog,
+        effective=effective,
+        files=tuple(files),
+        repository_files=lambda: _repository_files(source, head_sha, effective),
+        mode=mode,
+    )
+    findings = run_rules(ctx, rules.rules)
+    return _finish(
+        base_sha,
+        head_sha,
+        findings,
+        waivers,
+        effective.manifest.fail_on,
+        effective=effective,
+        changes=tuple(changes),
+        skipped=tuple(skipped),
+        notes=tuple(notes),
+        files_reviewed=len(files),
+        mode=mode,
+    )
+
+
+__all__ = ["ReviewResult", "SkippedFile", "review_change", "scan_commit", "conclusion_for", "Severity"]

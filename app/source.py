@@ -1,0 +1,97 @@
+"""Where a review reads a repository from: a local git checkout (CLI) or GitHub's API (service).
+
+The engine only sees this protocol, so it knows nothing of git, GitHub or HTTP.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+ChangeStatus = Literal["added", "removed", "modified", "renamed", "copied", "changed", "unchanged"]
+
+MAX_FILE_BYTES = 1_000_000  # larger files are skipped with a note (GitHub's contents API limit, too)
+
+
+@dataclass(frozen=True, slots=True)
+class FileChange:
+    path: str
+    status: ChangeStatus
+    added_lines: frozenset[int]  # 1-based head line numbers added or modified by the change
+    previous_path: str | None = None
+    binary: bool = False  # or a patch GitHub would not show (too large)
+    patch: str | None = None  # the unified-diff hunks for this file, when known
+
+
+class SourceError(Exception):
+    """A ref or repository that cannot be read: the CLI turns it into exit status 2."""
+
+
+class RepoSource(Protocol):
+    def resolve(self, ref: str) -> str:
+        """A full commit SHA for `ref`. Raises SourceError for an unknown ref."""
+        ...
+
+    def changed_files(self, base: str, head: str) -> list[FileChange]:
+        ...
+
+    def read(self, ref: str, path: str) -> bytes | None:
+        """The file's bytes at `ref`, or None when it does not exist there."""
+        ...
+
+    def read_many(self, ref: str, paths: Iterable[str]) -> Mapping[str, bytes]:
+        """Bulk read; absent files are left out."""
+        ...
+
+    def list_files(self, ref: str) -> list[str]:
+        ...
+
+
+_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
+
+
+def added_lines_from_patch(patch: str | None) -> frozenset[int]:
+    """Head-side line numbers of `+` lines in unified-diff hunks (GitHub's `patch` field or git's)."""
+    if not patch:
+        return frozenset()
+    lines: set[int] = set()
+    new_line = 0
+    in_hunk = False
+    for row in patch.splitlines():
+        match = _HUNK.match(row)
+        if match:
+            new_line = int(match.group(1))
+            in_hunk = True
+            continue
+        if not in_hunk or row.startswith("\\"):
+            continue
+        if row.startswith("+"):
+            lines.add(new_line)
+            new_line += 1
+        elif row.startswith("-"):
+            continue
+        else:
+            new_line += 1
+    return frozenset(lines)
+
+
+def diff_lines_from_patch(patch: str | None) -> frozenset[int]:
+    """Head-side lines a review comment may anchor on: added and context lines inside the hunks."""
+    if not patch:
+        return frozenset()
+    lines: set[int] = set()
+    new_line = 0
+    in_hunk = False
+    for row in patch.splitlines():
+        match = _HUNK.match(row)
+        if match:
+            new_line = int(match.group(1))
+            in_hunk = True
+            continue
+        if not in_hunk or row.startswith("\\") or row.startswith("-"):
+            continue
+        lines.add(new_line)
+        new_line += 1
+    return frozenset(lines)

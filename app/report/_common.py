@@ -1,0 +1,94 @@
+"""Small formatting helpers shared by the reporters (numbers, money, deployments, source lines)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+
+from app.findings import Finding, Severity
+from app.manifest import Deployment
+from app.review import ReviewResult
+
+HOURS_PER_MONTH = 730
+SEVERITY_ORDER = (Severity.ERROR, Severity.WARNING, Severity.NOTICE)
+
+
+def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """Reporters sort themselves so the output never depends on the order rules ran in."""
+    return sorted(findings, key=lambda f: f.sort_key)
+
+
+def group_by_path(findings: Iterable[Finding]) -> dict[str, list[Finding]]:
+    groups: dict[str, list[Finding]] = {}
+    for finding in sorted_findings(findings):
+        groups.setdefault(finding.path, []).append(finding)
+    return groups
+
+
+def deployments_of(result: ReviewResult) -> tuple[Deployment, ...]:
+    return result.effective.manifest.deployments if result.effective else ()
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    return f"{count:,} {word if count == 1 else (many or word + 's')}"
+
+
+def fmt_number(value: float) -> str:
+    """96.0 -> "96", 1.49 -> "1.49": the way a person writes it."""
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def fmt_money(value: float) -> str:
+    return f"${value:,.2f}"
+
+
+def severity_counts(findings: Iterable[Finding]) -> str:
+    """"2 errors, 1 warning, 0 notices"."""
+    counts = Counter(f.severity for f in findings)
+    return ", ".join(plural(counts[s], s.value) for s in SEVERITY_ORDER)
+
+
+def short_sha(sha: str) -> str:
+    return sha[:7] if sha else "(none)"
+
+
+def deployment_headline(deployment: Deployment) -> str:
+    """"production: 3 × GH200"."""
+    return f"{deployment.name}: {deployment.count} × {deployment.gpu.name}"
+
+
+def deployment_facts(deployment: Deployment) -> str:
+    """Memory, price, monthly cost and architecture on one line."""
+    parts = [
+        f"{fmt_number(deployment.gpu_memory_gb)} GB per GPU, {fmt_number(deployment.total_memory_gb)} GB total",
+        f"{fmt_money(deployment.price_per_gpu_hour)}/GPU-hour, "
+        f"{fmt_money(deployment.monthly_cost)}/month at {HOURS_PER_MONTH} h",
+        deployment.arch,
+    ]
+    where = " ".join(p for p in (deployment.provider, deployment.instance_type) if p)
+    if where:
+        parts.append(where)
+    return " · ".join(parts)
+
+
+def source_lines(sources: Mapping[str, str] | None, finding: Finding) -> list[tuple[int, str]] | None:
+    """The offending lines as (number, text), or None when the file text was not given."""
+    if sources is None or finding.path not in sources:
+        return None
+    lines = sources[finding.path].splitlines()
+    first = max(finding.line, 1)
+    last = max(finding.end_line, first)
+    return [(n, lines[n - 1]) for n in range(first, last + 1) if n <= len(lines)] or None
+
+
+def line_span(finding: Finding) -> str:
+    if finding.end_line > finding.line:
+        return f"{finding.line}-{finding.end_line}"
+    return str(finding.line)
+
+
+def join_limited(items: Sequence[str], limit: int) -> str:
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field, replace
-from enum import Enum
+from enum import StrEnum
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
     NOTICE = "notice"
@@ -67,7 +67,8 @@ class Finding:
     details: tuple[str, ...] = field(default=())
 
     def with_fingerprint(self, occurrence: int = 0) -> Finding:
-        return replace(self, fingerprint=make_fingerprint(self.rule, self.path, self.evidence or self.message, occurrence))
+        evidence = self.evidence or self.message
+        return replace(self, fingerprint=make_fingerprint(self.rule, self.path, evidence, occurrence))
 
     def to_json(self) -> dict[str, object]:
         """The spec's JSON shape (section 4), nothing more."""

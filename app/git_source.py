@@ -3,13 +3,15 @@ commands, never a checkout, hook or anything from the repository itself."""
 
 from __future__ import annotations
 
+import contextlib
+import re
 import subprocess
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
-from unidiff import PatchSet
-
-from app.source import FileChange, SourceError
+from app.source import ChangeStatus, FileChange, SourceError
 
 # Never let a repository's config run programs: no external diff drivers, textconv, pager or fsmonitor.
 _SAFE_GIT = ["git", "-c", "core.fsmonitor=false", "-c", "diff.external=", "--no-pager"]
@@ -48,10 +50,8 @@ class GitSource:
     def default_base(self, head: str = "HEAD") -> str:
         """The merge-base of `head` with the default branch (origin's HEAD, else main, else master)."""
         candidates = []
-        try:
+        with contextlib.suppress(SourceError):
             candidates.append(self._git("symbolic-ref", "--quiet", "refs/remotes/origin/HEAD").strip())
-        except SourceError:
-            pass
         candidates += ["refs/remotes/origin/main", "refs/heads/main", "refs/remotes/origin/master", "refs/heads/master"]
         for branch in candidates:
             try:
@@ -61,51 +61,126 @@ class GitSource:
         raise SourceError("cannot find the default branch (main or master); pass --base")
 
     def changed_files(self, base: str, head: str) -> list[FileChange]:
-        raw = self._git_bytes(
-            "diff", "--no-color", "--no-ext-diff", "--no-textconv", "-M", "--unified=0", base, head, "--"
-        )
+        """Statuses from `--raw`, binary flags from `--numstat`, added lines from `-U0` hunk headers only.
+
+        unidiff parsed a 300,000-line diff in 2.3 s; with zero context lines the hunk headers alone say which
+        lines were added, and added files need no diff at all (every line is new).
+        """
+        raw = self._git_bytes("diff", "--raw", "--numstat", "-z", "-M", "--no-abbrev", base, head, "--")
+        entries, numstat = _parse_raw_numstat(raw)
+        # A rename is only detected when both of its paths are in the pathspec.
+        modified = [p for e in entries if e.status not in ("added", "removed") for p in (e.previous, e.path) if p]
+        hunks = self._added_lines(base, head, modified) if modified else {}
         changes = []
-        for patched in PatchSet(raw.decode("utf-8", errors="replace")):
-            if patched.is_removed_file:
-                status = "removed"
-            elif patched.is_added_file:
-                status = "added"
-            elif patched.is_rename:
-                status = "renamed"
+        for entry in entries:
+            added, _ = numstat.get(entry.path, (None, None))
+            binary = added is None
+            if entry.status == "added":
+                lines = frozenset(range(1, (added or 0) + 1))
+            elif entry.status == "removed":
+                lines = frozenset()
             else:
-                status = "modified"
-            added = frozenset(
-                line.target_line_no for hunk in patched for line in hunk if line.is_added and line.target_line_no
-            )
-            path = patched.path
-            previous = patched.source_file[2:] if patched.is_rename and patched.source_file.startswith("a/") else None
-            changes.append(FileChange(path, status, added, previous_path=previous, binary=patched.is_binary_file))
+                lines = hunks.get(entry.path, frozenset())
+            changes.append(FileChange(entry.path, entry.status, lines, previous_path=entry.previous, binary=binary))
         return changes
+
+    def _added_lines(self, base: str, head: str, paths: list[str]) -> dict[str, frozenset[int]]:
+        out = self._git_bytes(
+            "diff", "--no-color", "--no-ext-diff", "--no-textconv", "-M", "--unified=0", base, head, "--", *paths
+        )
+        result: dict[str, set[int]] = {}
+        current: set[int] | None = None
+        for row in out.split(b"\n"):
+            if row.startswith(b"+++ "):
+                name = row[4:].decode("utf-8", errors="replace")
+                current = result.setdefault(name[2:] if name.startswith("b/") else name, set())
+            elif row.startswith(b"@@") and current is not None:
+                match = _HUNK_HEADER.match(row)
+                if match:
+                    start, count = int(match.group(1)), int(match.group(2) or 1)
+                    current.update(range(start, start + count))
+        return {path: frozenset(lines) for path, lines in result.items()}
 
     def read(self, ref: str, path: str) -> bytes | None:
         return self.read_many(ref, [path]).get(path)
 
     def read_many(self, ref: str, paths: Iterable[str]) -> Mapping[str, bytes]:
-        """One `git cat-file --batch` for all paths."""
-        wanted = [p for p in paths if "\n" not in p]
+        """Blob ids from one `ls-tree`, contents from one `cat-file --batch` (by id: no path lookups)."""
+        wanted = set(paths)
         if not wanted:
             return {}
-        request = "".join(f"{ref}:{p}\n" for p in wanted).encode()
-        out = self._git_bytes("cat-file", "--batch", stdin=request)
+        blobs = {path: oid for path, oid in self._tree(ref) if path in wanted}
+        if not blobs:
+            return {}
+        order = list(blobs)
+        out = self._git_bytes("cat-file", "--batch", stdin="".join(f"{blobs[p]}\n" for p in order).encode())
         result: dict[str, bytes] = {}
         cursor = 0
-        for path in wanted:
+        for path in order:
             header_end = out.index(b"\n", cursor)
             header = out[cursor:header_end].split()
             cursor = header_end + 1
-            if len(header) < 3 or header[-1] == b"missing":
+            if len(header) < 3:
                 continue
             size = int(header[2])
-            if header[1] == b"blob":
-                result[path] = out[cursor : cursor + size]
+            result[path] = out[cursor : cursor + size]
             cursor += size + 1
         return result
 
+    def _tree(self, ref: str) -> list[tuple[str, str]]:
+        out = self._git_bytes("ls-tree", "-r", "-z", "--full-tree", ref)
+        entries = []
+        for record in out.split(b"\0"):
+            if not record:
+                continue
+            meta, _, name = record.partition(b"\t")
+            mode, kind, oid = meta.split()
+            if kind == b"blob" and mode != b"120000":  # symlinks are not files to review
+                entries.append((name.decode("utf-8", errors="replace"), oid.decode()))
+        return entries
+
     def list_files(self, ref: str) -> list[str]:
-        out = self._git_bytes("ls-tree", "-r", "-z", "--name-only", "--full-tree", ref)
-        return [p.decode("utf-8", errors="replace") for p in out.split(b"\0") if p]
+        return [path for path, _ in self._tree(ref)]
+
+
+_HUNK_HEADER = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
+_STATUS = {"A": "added", "D": "removed", "M": "modified", "R": "renamed", "C": "copied", "T": "changed"}
+
+
+@dataclass(frozen=True, slots=True)
+class _RawEntry:
+    status: ChangeStatus
+    path: str
+    previous: str | None
+
+
+def _parse_raw_numstat(raw: bytes) -> tuple[list[_RawEntry], dict[str, tuple[int | None, int | None]]]:
+    """Parse `git diff --raw --numstat -z`: raw records first (":meta\0path\0[path2\0]"), then numstat
+    records ("added\tdeleted\tpath\0" or, for renames, "added\tdeleted\t\0old\0new\0"); "-" means binary."""
+    fields = raw.split(b"\0")
+    entries: list[_RawEntry] = []
+    numstat: dict[str, tuple[int | None, int | None]] = {}
+    i = 0
+    while i < len(fields):
+        record = fields[i]
+        if not record:
+            i += 1
+            continue
+        if record.startswith(b":"):
+            letter = record.split()[-1][:1].decode()
+            status = cast(ChangeStatus, _STATUS.get(letter, "modified"))
+            if letter in ("R", "C"):
+                previous, path = fields[i + 1].decode(errors="replace"), fields[i + 2].decode(errors="replace")
+                i += 3
+            else:
+                previous, path = None, fields[i + 1].decode(errors="replace")
+                i += 2
+            entries.append(_RawEntry(status, path, previous))
+            continue
+        added, deleted, name = record.split(b"\t", 2)
+        if name:
+            path, i = name.decode(errors="replace"), i + 1
+        else:  # a rename: the old and new paths follow as their own fields
+            path, i = fields[i + 2].decode(errors="replace"), i + 3
+        numstat[path] = (None, None) if added == b"-" else (int(added), int(deleted))
+    return entries, numstat

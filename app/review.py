@@ -4,7 +4,7 @@ all call `review_change` / `scan_commit`; nothing here knows about GitHub, HTTP 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from app.catalog import Catalog
@@ -244,4 +244,4 @@ def _review(
     )
 
 
-__all__ = ["ReviewResult", "SkippedFile", "review_change", "scan_commit", "conclusion_for", "Severity"]
+__all__ = ["ReviewResult", "Severity", "SkippedFile", "conclusion_for", "review_change", "scan_commit"]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.corpus_harness import score_scenario, scenarios, summarize
+from tests.corpus_harness import scenarios, score_scenario, summarize
 
 
 @pytest.mark.parametrize("scenario", scenarios(), ids=lambda p: p.name)

@@ -2,12 +2,19 @@
 
 INTERFACE CONTRACT (implementation owned by the catalog work): the names below are used by rules,
 the manifest loader and the CLI. Keep them.
+
+The data lives in `gpus.yaml` (read by `data.py`); matching is in `matcher.py`. Those modules import the
+value types from here, so this module imports them lazily, inside the methods.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from functools import cache, cached_property
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from app.catalog.matcher import CatalogIndex
 
 MentionKind = Literal["name", "product_label", "node_label", "instance_type"]
 
@@ -17,6 +24,7 @@ class Source:
     key: str  # e.g. "S1", "G1", or "user" for entries from align.yaml
     ref: str  # repository + path, or URL
     date: str  # ISO date the figure was read
+    covers: tuple[str, ...] = ()  # the GpuSpec fields this source backs, e.g. ("memory_gb", "arch")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,20 +74,51 @@ class Catalog:
     @classmethod
     def builtin(cls) -> Catalog:
         """The catalog shipped in the package data file (cached)."""
-        raise NotImplementedError
+        return _builtin_catalog()
 
-    def extend(self, entries: list[dict[str, object]]) -> Catalog:
-        """A new catalog with user entries (align.yaml `catalog:`) added or overriding by name."""
-        raise NotImplementedError
+    def extend(self, entries: list[dict[str, object]], *, ref: str = "align.yaml") -> Catalog:
+        """A new catalog with user entries (align.yaml `catalog:`) added or overriding by name.
+
+        An entry naming a known GPU amends it (given fields replace, lists are added to); a new name needs
+        `memory_gb` and `arch`. Raises `CatalogEntryError` (a ValueError) naming the entry and field."""
+        from app.catalog.data import user_spec
+        from app.catalog.matcher import normalize
+
+        gpus = list(self.gpus)
+        for index, entry in enumerate(entries):
+            name = entry.get("name")
+            wanted = normalize(name) if isinstance(name, str) else None
+            position = next((i for i, g in enumerate(gpus) if normalize(g.name) == wanted), None)
+            spec = user_spec(entry, index, gpus[position] if position is not None else None, ref)
+            if position is None:
+                gpus.append(spec)
+            else:
+                gpus[position] = spec
+        return Catalog(tuple(gpus))
 
     def resolve(self, name: str) -> GpuSpec | None:
         """Exact, case-insensitive lookup of a name, alias, label or instance type."""
-        raise NotImplementedError
+        hit = self._index.lookup(name)
+        return hit[0] if hit else None
 
     def find_mentions(self, text: str) -> list[GpuMention]:
         """Every GPU named in `text`: token-bounded, longest first, case-insensitive, non-overlapping."""
-        raise NotImplementedError
+        return self._index.mentions(text)
 
     def nearest(self, token: str) -> str | None:
         """The canonical name closest to an unknown GPU-like token ("GGH200" -> "GH200"), or None."""
-        raise NotImplementedError
+        return self._index.nearest(token)
+
+    @cached_property
+    def _index(self) -> CatalogIndex:
+        # Built on first use and kept on this (immutable) catalog; not a dataclass field.
+        from app.catalog.matcher import CatalogIndex
+
+        return CatalogIndex(self.gpus)
+
+
+@cache
+def _builtin_catalog() -> Catalog:
+    from app.catalog.data import load_builtin
+
+    return Catalog(load_builtin())

@@ -6,7 +6,9 @@ Rules never parse files themselves; they call `extract` (through `SourceFile.fac
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
 
 FormatName = Literal[
@@ -57,10 +59,106 @@ class FileFacts:
 
 def detect_format(path: str, text: str) -> FormatName:
     """By name and extension first (Dockerfile*, *.tf, .env*, *.md ...), then by a shebang."""
-    raise NotImplementedError
+    name = path.replace("\\", "/").rsplit("/", 1)[-1].lower()
+    if name in ("dockerfile", "containerfile") or name.startswith(("dockerfile.", "containerfile.")) \
+            or name.endswith(".dockerfile"):
+        return "dockerfile"
+    if name == ".envrc":
+        return "shell"
+    if name == ".env" or name.startswith(".env.") or name.endswith(".env"):
+        return "env"
+    if name.endswith(".tf.json"):
+        return "json"
+    suffix = name.rsplit(".", 1)[-1] if "." in name else ""
+    by_suffix = _SUFFIXES.get(suffix)
+    if by_suffix is not None:
+        return by_suffix
+    return _by_shebang(text)
 
 
 def extract(path: str, text: str) -> FileFacts:
     """Facts of one file. Never raises on bad input: a file that does not parse gets `parse_error` set
     and falls back to one `code`/`prose` span per line."""
-    raise NotImplementedError
+    fmt = detect_format(path, text)
+    return extract_as(fmt, text, jsx=path.lower().endswith((".tsx", ".jsx")))
+
+
+def extract_as(fmt: FormatName, text: str, *, jsx: bool = False) -> FileFacts:
+    """Facts of `text` read as `fmt` (Markdown uses it for fenced code blocks). `jsx`: TSX/JSX syntax."""
+    try:
+        if jsx:
+            from app.formats.typescript import extract_tsx
+
+            return extract_tsx(text, fmt)
+        return _extractors()[fmt](text)
+    except Exception as exc:  # a parser bug must cost one file's structure, never the review
+        kind: SpanKind = "prose" if fmt in ("markdown", "text") else "code"
+        spans = tuple(TextSpan(n, line, kind) for n, line in enumerate(text.splitlines(), 1) if line.strip())
+        return FileFacts(fmt, (), spans, f"internal error reading {fmt}: {type(exc).__name__}: {exc}")
+
+
+_SUFFIXES: dict[str, FormatName] = {
+    "yaml": "yaml", "yml": "yaml",
+    "py": "python", "pyi": "python",
+    "ts": "typescript", "tsx": "typescript", "mts": "typescript", "cts": "typescript",
+    "js": "javascript", "jsx": "javascript", "mjs": "javascript", "cjs": "javascript",
+    "tf": "hcl", "tfvars": "hcl", "hcl": "hcl",
+    "md": "markdown", "mdx": "markdown", "markdown": "markdown", "rst": "markdown", "txt": "markdown",
+    "sh": "shell", "bash": "shell", "zsh": "shell", "ksh": "shell",
+    "json": "json", "jsonc": "json", "json5": "json",
+    "toml": "toml",
+}
+
+_SHEBANGS: tuple[tuple[str, FormatName], ...] = (
+    ("python", "python"), ("node", "javascript"), ("deno", "typescript"), ("ts-node", "typescript"),
+    ("tsx", "typescript"), ("bash", "shell"), ("zsh", "shell"), ("ksh", "shell"), ("dash", "shell"),
+    ("sh", "shell"),
+)
+
+
+def _by_shebang(text: str) -> FormatName:
+    if not text.startswith("#!"):
+        return "text"
+    first = text[2 : text.find("\n") if "\n" in text else len(text)]
+    words = first.replace("/", " ").split()
+    for word in words:
+        for prefix, fmt in _SHEBANGS:
+            if word == prefix or (word.startswith(prefix) and word[len(prefix):].replace(".", "").isdigit()):
+                return fmt
+    return "text"
+
+
+Extractor = Callable[[str], FileFacts]
+
+
+@cache
+def _extractors() -> dict[FormatName, Extractor]:
+    """Format modules are imported on first use: they import this module's types."""
+    from app.formats import (
+        dockerfile,
+        envfile,
+        hcl,
+        jsonfile,
+        markdown,
+        pythonfile,
+        shell,
+        textfile,
+        tomlfile,
+        typescript,
+        yamlfile,
+    )
+
+    return {
+        "yaml": yamlfile.extract_yaml,
+        "python": pythonfile.extract_python,
+        "typescript": typescript.extract_typescript,
+        "javascript": typescript.extract_javascript,
+        "hcl": hcl.extract_hcl,
+        "dockerfile": dockerfile.extract_dockerfile,
+        "markdown": markdown.extract_markdown,
+        "env": envfile.extract_env,
+        "shell": shell.extract_shell,
+        "json": jsonfile.extract_json,
+        "toml": tomlfile.extract_toml,
+        "text": textfile.extract_text,
+    }

@@ -1,0 +1,176 @@
+"""Finding GPU names in text: one compiled, token-bounded regex built as a trie, plus exact lookups.
+
+Why a trie: the catalog has a few hundred spellings and `find_mentions` runs over whole repositories.
+A flat alternation makes the regex engine try every spelling at every token start; a prefix tree tries
+one branch per character. Greedy optional branches also give "longest name first" for free
+(GH200 over H200 is handled by the token boundary, H100 NVL over H100 by the greedy branch).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from app.catalog import GpuMention, GpuSpec, MentionKind
+
+_SEPARATORS = re.compile(r"[\s_\-]+")
+_SEP = r"[ \t_\-]?"  # where a name has a separator, text may use any one of them or none
+_STAR = r"[a-z0-9]+"  # the `*` of an instance-type glob: one run of letters and digits
+_SIZE = re.compile(r"(\d+)(gb?)", re.IGNORECASE)  # "80GB" is also written "80 GB"
+# A mention must not touch letters or digits, except a count prefix like "8xH100" (but not hex "0xA100").
+_BEFORE = r"(?:(?<![A-Za-z0-9])|(?<=(?<![A-Za-z0-9])[1-9][xX])|(?<=(?<![A-Za-z0-9])[1-9][0-9][xX]))"
+# ...and a lower-case plural "s" ("two H100s") may follow without being part of the mention.
+_AFTER = r"(?=(?-i:s)?(?![A-Za-z0-9]))"
+
+
+def normalize(name: str) -> str:
+    """Case- and separator-insensitive key: "A100-80GB", "a100 80gb" and "A100_80GB" are one name."""
+    return _SEPARATORS.sub("", name).lower()
+
+
+@dataclass(frozen=True, slots=True)
+class _Key:
+    text: str
+    spec: GpuSpec
+    kind: MentionKind
+
+
+def _keys(gpus: Sequence[GpuSpec]) -> Iterable[_Key]:
+    """Every spelling, in priority order: a spelling claimed twice resolves to its first claimant.
+    User entries (align.yaml) come before built-in ones; canonical names before aliases before labels."""
+    ordered = sorted(gpus, key=lambda g: not any(s.key == "user" for s in g.sources))
+    for spec in ordered:
+        yield _Key(spec.name, spec, "name")
+    for spec in ordered:
+        for alias in spec.aliases:
+            yield _Key(alias, spec, "name")
+    for spec in ordered:
+        for label in spec.product_labels:
+            yield _Key(label, spec, "product_label")
+    for spec in ordered:
+        for label in spec.node_labels:
+            yield _Key(label, spec, "node_label")
+    for spec in ordered:
+        for instance_type in spec.instance_types:
+            yield _Key(instance_type, spec, "instance_type")
+
+
+def _atoms(text: str) -> list[str]:
+    """A spelling as regex atoms: one per character, with flexible separators and `*` wildcards."""
+    atoms: list[str] = []
+    for index, part in enumerate(p for p in _SEPARATORS.split(text.strip()) if p):
+        if index:
+            atoms.append(_SEP)
+        size = _SIZE.fullmatch(part)
+        chunks = [size[1], size[2]] if size else [part]
+        for chunk_index, chunk in enumerate(chunks):
+            if chunk_index:
+                atoms.append(_SEP)
+            atoms.extend(_STAR if c == "*" else re.escape(c.lower()) for c in chunk)
+    return atoms
+
+
+@dataclass
+class _Node:
+    children: dict[str, _Node] = field(default_factory=dict)
+    end: bool = False
+
+    def depth(self) -> int:
+        return 1 + max((c.depth() for c in self.children.values()), default=0)
+
+
+def _trie_regex(spellings: Iterable[str]) -> str:
+    root = _Node()
+    for spelling in spellings:
+        node = root
+        for atom in _atoms(spelling):
+            node = node.children.setdefault(atom, _Node())
+        node.end = True
+    return _emit(root)
+
+
+def _emit(node: _Node) -> str:
+    # Deeper branches first, and a greedy `?` when a name may also end here: the longest spelling wins.
+    branches = sorted(node.children.items(), key=lambda item: -item[1].depth())
+    alternatives = [atom + _emit(child) for atom, child in branches]
+    if not alternatives:
+        return ""
+    body = alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"
+    return "(?:" + body + ")?" if node.end else body
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    return re.compile("".join(_atoms(pattern)), re.IGNORECASE)
+
+
+class CatalogIndex:
+    """Lookups over one catalog's spellings; built once per Catalog and cached on it."""
+
+    def __init__(self, gpus: Sequence[GpuSpec]) -> None:
+        self._exact: dict[str, tuple[GpuSpec, MentionKind]] = {}
+        self._globs: list[tuple[re.Pattern[str], GpuSpec]] = []
+        self._names: dict[str, GpuSpec] = {}  # normalized name or alias -> spec, for `nearest`
+        spellings: list[str] = []
+        for key in _keys(gpus):
+            spellings.append(key.text)
+            if "*" in key.text:
+                self._globs.append((_glob_regex(key.text), key.spec))
+                continue
+            normalized = normalize(key.text)
+            self._exact.setdefault(normalized, (key.spec, key.kind))
+            if key.kind == "name":
+                self._names.setdefault(normalized, key.spec)
+        trie = _trie_regex(spellings)
+        self._pattern = re.compile(_BEFORE + "(?:" + trie + ")" + _AFTER, re.IGNORECASE) if trie else None
+
+    def lookup(self, text: str) -> tuple[GpuSpec, MentionKind] | None:
+        found = self._exact.get(normalize(text))
+        if found is not None:
+            return found
+        stripped = text.strip()
+        for regex, spec in self._globs:
+            if regex.fullmatch(stripped):
+                return spec, "instance_type"
+        return None
+
+    def mentions(self, text: str) -> list[GpuMention]:
+        if self._pattern is None:
+            return []
+        found = []
+        for match in self._pattern.finditer(text):
+            hit = self.lookup(match[0])
+            if hit is not None:
+                found.append(GpuMention(match.start(), match.end(), match[0], hit[0], hit[1]))
+        return found
+
+    def nearest(self, token: str) -> str | None:
+        """Closest canonical name by edit distance over names and aliases: 1 edit for short tokens, 2 else."""
+        wanted = normalize(token)
+        if not wanted:
+            return None
+        exact = self.lookup(token)
+        if exact is not None:
+            return exact[0].name
+        limit = 1 if len(wanted) <= 4 else 2
+        best: tuple[int, int, str] | None = None
+        for order, (candidate, spec) in enumerate(self._names.items()):
+            distance = _edit_distance(wanted, candidate, limit)
+            if distance <= limit and (best is None or (distance, order) < best[:2]):
+                best = (distance, order, spec.name)
+        return best[2] if best else None
+
+
+def _edit_distance(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance, giving up (returning limit + 1) as soon as it must exceed `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return previous[-1]

@@ -1,0 +1,82 @@
+"""Service settings from the environment (prefix `ALIGN_`) or a `.env` file.
+
+Built by `get_settings()` and passed in explicitly: nothing reads settings from a global.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MAX_WEBHOOK_BYTES = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
+
+
+class SettingsError(Exception):
+    """Settings missing or invalid: the one-line reason is safe to print (it never holds a secret)."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ALIGN_", env_file=".env", extra="ignore")
+
+    app_id: int | None = None
+    app_slug: str | None = None  # the bot login is "<slug>[bot]"; looked up with GET /app when not set
+    private_key: SecretStr | None = None
+    private_key_file: Path | None = None
+    webhook_secret: SecretStr
+    github_api_url: str = "https://api.github.com"
+    ca_bundle: Path | None = None  # GitHub Enterprise Server with a private CA
+
+    queue: Literal["memory", "redis"] = "memory"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    queue_size: int = Field(default=1000, ge=1)
+    workers: int = Field(default=4, ge=1)  # reviews running at once (different pull requests)
+    delivery_ttl_seconds: float = 24 * 3600
+    max_body_bytes: int = MAX_WEBHOOK_BYTES
+
+    inline_comment_limit: int = Field(default=30, ge=0)
+    annotation_batch: int = Field(default=50, ge=1, le=50)
+    max_annotations: int = Field(default=2500, ge=0)
+    max_pull_files: int = 3000
+    max_tarball_bytes: int = 200 * 1024 * 1024  # compressed download
+    max_extracted_bytes: int = 512 * 1024 * 1024  # sum of the text files kept in memory
+
+    seconds_between_requests: float = 0.25
+    seconds_between_writes: float = 1.0
+    request_timeout: int = 30
+    retries: int = Field(default=3, ge=0)
+    retry_backoff: float = 1.0  # seconds, doubled per attempt; 0 in tests
+    max_rate_limit_wait: float = 900.0  # longer waits fail the call instead of holding a worker
+
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _load_key_file(self) -> Settings:
+        if self.private_key is None and self.private_key_file is not None:
+            try:
+                self.private_key = SecretStr(self.private_key_file.read_text())
+            except OSError as error:
+                raise ValueError(f"cannot read ALIGN_PRIVATE_KEY_FILE {self.private_key_file}: {error.strerror}") from None
+        if not self.webhook_secret.get_secret_value():
+            raise ValueError("ALIGN_WEBHOOK_SECRET is empty")
+        return self
+
+    @property
+    def api_url(self) -> str:
+        return self.github_api_url.rstrip("/")
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Load settings; raise SettingsError with a readable reason (field names, never values)."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        reasons = []
+        for issue in error.errors():
+            field = ".".join(str(part) for part in issue["loc"]) or "settings"
+            name = f"ALIGN_{field.upper()}" if issue["loc"] else field
+            message = "is required" if issue["type"] == "missing" else issue["msg"]
+            reasons.append(f"{name} {message}")
+        raise SettingsError("invalid settings: " + "; ".join(reasons)) from None

@@ -1,0 +1,80 @@
+"""Benchmark `align check` on a large generated pull request against the floor for reading the text.
+
+    python bench/bench_check.py [--files 3000] [--lines 100] [--runs 3]
+
+Prints wall time and peak memory of the whole `align check` process, and the ratio to
+`git grep -E` of the catalog's names over the same files in the same run (machines here are noisy, so the
+ratio is the figure to compare across runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generate_large_pr import generate
+
+
+def _timed(cmd: list[str], cwd: Path) -> tuple[float, int, int, bytes]:
+    """Wall seconds, the child's own peak RSS in MB (wait4), exit status and standard output."""
+    with tempfile.TemporaryFile() as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        out.seek(0)
+        return elapsed, usage.ru_maxrss // 1024, os.waitstatus_to_exitcode(status), out.read()
+
+
+def _catalog_pattern() -> str:
+    from app.catalog import Catalog
+
+    names = {gpu.name for gpu in Catalog.builtin().gpus} | {a for g in Catalog.builtin().gpus for a in g.aliases}
+    return "|".join(sorted((re.escape(n) for n in names), key=len, reverse=True))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--files", type=int, default=3000)
+    parser.add_argument("--lines", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    align = str(Path(sys.executable).with_name("align"))
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = generate(Path(tmp) / "large-pr", args.files, args.lines)
+        changed = int(subprocess.run(["git", "diff", "--shortstat", "main", "HEAD"], cwd=repo, capture_output=True,
+                                     text=True, check=True).stdout.split(" insertions")[0].split(",")[-1])
+        pattern = _catalog_pattern()
+        grep_cmd = ["git", "grep", "-E", "-i", "-c", pattern, "HEAD", "--", "."]
+        check_cmd = [align, "check", "--repo", str(repo), "--base", "main", "--format", "json"]
+        grep_times, check_times, peaks = [], [], []
+        findings = 0
+        for _ in range(args.runs):
+            elapsed, _, _, _ = _timed(grep_cmd, repo)
+            grep_times.append(elapsed)
+            elapsed, peak, code, stdout = _timed(check_cmd, repo)
+            if code not in (0, 1):
+                print(f"align check exited {code}", file=sys.stderr)
+                return 1
+            check_times.append(elapsed)
+            peaks.append(peak)
+            findings = len(json.loads(stdout)["findings"])
+    check_s, grep_s = statistics.median(check_times), statistics.median(grep_times)
+    print(f"pull request: {args.files} files, {changed} changed lines, {findings} findings")
+    print(f"align check:  {check_s:.2f} s wall (median of {args.runs}), peak RSS {max(peaks)} MB")
+    print(f"git grep -E:  {grep_s:.3f} s wall (catalog names, same files)")
+    print(f"ratio:        {check_s / grep_s:.1f}x git grep")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,136 @@
+"""The orchestration path: manifest precedence, skipped reviews, invalid manifests, waivers, ignores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.findings import Waiver
+from app.git_source import GitSource
+from app.review import review_change, scan_commit
+from tests.gitrepo import commit_tree, git, init_repo
+from tests.helpers import GH200_MANIFEST
+
+
+def _pr(tmp_path: Path, base_files: dict[str, str], head_files: dict[str, str],
+        deleted: tuple[str, ...] = ()) -> tuple[GitSource, str, str]:
+    repo = tmp_path / "repo"
+    init_repo(repo)
+    base = commit_tree(repo, files=base_files)
+    git(repo, "checkout", "-qb", "pr")
+    head = commit_tree(repo, files=head_files, deleted=deleted)
+    return GitSource(repo), base, head
+
+
+def test_no_manifest_on_either_side_is_skipped_with_help(tmp_path: Path) -> None:
+    source, base, head = _pr(tmp_path, {"README.md": "hi\n"}, {"gpu.py": 'GPU = "H200"\n'})
+    result = review_change(source, base, head)
+    assert result.conclusion == "skipped"
+    assert not result.findings
+    assert "align.yaml" in result.notes[0]
+
+
+def test_finding_on_a_changed_line_fails_the_check(tmp_path: Path) -> None:
+    source, base, head = _pr(tmp_path, {"align.yaml": GH200_MANIFEST}, {"gpu.py": 'GPU = "H200"\n'})
+    result = review_change(source, base, head)
+    assert result.conclusion == "failure"
+    assert [(f.rule, f.path, f.line) for f in result.findings] == [("gpu-model-mismatch", "gpu.py", 1)]
+    assert result.findings[0].fingerprint
+
+
+def test_unchanged_lines_are_not_reviewed(tmp_path: Path) -> None:
+    source, base, head = _pr(
+        tmp_path, {"align.yaml": GH200_MANIFEST, "old.py": 'GPU = "H200"\n'}, {"new.py": 'GPU = "GH200"\n'}
+    )
+    assert review_change(source, base, head).conclusion == "success"
+
+
+def test_pull_request_cannot_switch_off_its_own_rules(tmp_path: Path) -> None:
+    disabled = GH200_MANIFEST + "rules:\n  gpu-model-mismatch: off\nfail_on: never\n"
+    source, base, head = _pr(tmp_path, {"align.yaml": GH200_MANIFEST}, {"align.yaml": disabled, "g.py": 'G = "H200"\n'})
+    result = review_change(source, base, head)
+    assert result.conclusion == "failure"
+    assert any(f.rule == "gpu-model-mismatch" for f in result.findings)
+
+
+def test_base_settings_apply_severity_override_and_ignore(tmp_path: Path) -> None:
+    settings = GH200_MANIFEST + 'rules:\n  gpu-model-mismatch: warning\nignore: ["docs/archive/**"]\n'
+    source, base, head = _pr(
+        tmp_path, {"align.yaml": settings}, {"g.py": 'G = "H200"\n', "docs/archive/old.md": "Ran on H200.\n"}
+    )
+    result = review_change(source, base, head)
+    assert [(f.path, f.severity.value) for f in result.findings] == [("g.py", "warning")]
+    assert result.conclusion == "neutral"
+
+
+def test_manifest_added_by_the_pull_request_is_used_and_said(tmp_path: Path) -> None:
+    source, base, head = _pr(tmp_path, {"README.md": "hi\n"}, {"align.yaml": GH200_MANIFEST, "g.py": 'G = "H200"\n'})
+    result = review_change(source, base, head)
+    assert result.conclusion == "failure"
+    assert any("added by this change" in note for note in result.notes)
+
+
+def test_invalid_manifest_is_a_failing_finding_with_line_and_field(tmp_path: Path) -> None:
+    broken = GH200_MANIFEST.replace("count: 3", "count: three")
+    source, base, head = _pr(tmp_path, {"README.md": "hi\n"}, {"align.yaml": broken})
+    result = review_change(source, base, head)
+    assert result.conclusion == "failure"
+    [finding] = result.findings
+    assert finding.rule == "manifest-invalid"
+    assert finding.path == "align.yaml" and finding.line == 5
+    assert "count" in finding.message
+
+
+def test_waiver_by_rule_and_by_fingerprint(tmp_path: Path) -> None:
+    changed = {"g.py": 'G = "H200"\nPRICE_PER_GPU_HOUR = 2.49\n'}
+    source, base, head = _pr(tmp_path, {"align.yaml": GH200_MANIFEST}, changed)
+    first = review_change(source, base, head)
+    by_rule = {f.rule: f for f in first.findings}
+    assert {"gpu-model-mismatch", "cost-mismatch"} <= set(by_rule)
+    waivers = [
+        Waiver("gpu-model-mismatch", "octocat", "benchmark box"),
+        Waiver(by_rule["cost-mismatch"].fingerprint, "octocat", "spot price"),
+    ]
+    second = review_change(source, base, head, waivers=waivers)
+    assert not second.findings
+    assert {w.reason for _, w in second.waived} == {"benchmark box", "spot price"}
+    assert second.conclusion == "success"
+
+
+def test_binary_and_non_utf8_files_are_skipped_not_fatal(tmp_path: Path) -> None:
+    source, base, _ = _pr(tmp_path, {"align.yaml": GH200_MANIFEST}, {"model.bin": "x"})
+    repo = source.repo
+    (repo / "blob.bin").write_bytes(b"\x00\x01H200\x00")
+    (repo / "latin1.txt").write_bytes("H200 caf\xe9\n".encode("latin-1"))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "binary")
+    result = review_change(source, base, git(repo, "rev-parse", "HEAD"))
+    skipped = {s.path: s.reason for s in result.skipped}
+    assert "blob.bin" in skipped and "latin1.txt" in skipped
+
+
+def test_broken_yaml_and_python_do_not_crash(tmp_path: Path) -> None:
+    source, base, head = _pr(
+        tmp_path, {"align.yaml": GH200_MANIFEST},
+        {"k8s.yaml": "a: [unclosed\n  gpu: H200\n", "bad.py": "def f(:\n    GPU = 'H200'\n"},
+    )
+    result = review_change(source, base, head)
+    assert {f.path for f in result.findings if f.rule == "gpu-model-mismatch"} == {"k8s.yaml", "bad.py"}
+
+
+def test_scan_reads_every_file(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    init_repo(repo)
+    head = commit_tree(repo, files={"align.yaml": GH200_MANIFEST, "a.py": 'GPU = "H200"\n', "b.md": "GH200 only\n"})
+    result = scan_commit(GitSource(repo), head)
+    assert [(f.rule, f.path) for f in result.findings] == [("gpu-model-mismatch", "a.py")]
+    assert result.files_reviewed == 3
+
+
+@pytest.mark.parametrize("bad", ["H200", "NVIDIA-H200"])
+def test_every_suggestion_applied_leaves_the_line_clean(tmp_path: Path, bad: str) -> None:
+    source, base, head = _pr(tmp_path, {"align.yaml": GH200_MANIFEST}, {"g.yaml": f"gpu: {bad}  # was GH200 before\n"})
+    [finding] = review_change(source, base, head).findings
+    assert finding.suggestion is not None
+    assert "GGH200" not in finding.suggestion

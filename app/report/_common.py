@@ -44,10 +44,10 @@ def fmt_money(value: float) -> str:
     return f"${value:,.2f}"
 
 
-def severity_counts(findings: Iterable[Finding]) -> str:
-    """"2 errors, 1 warning, 0 notices"."""
+def severity_counts(findings: Iterable[Finding], *, skip_zero: bool = False) -> str:
+    """"2 errors, 1 warning, 0 notices" ("2 errors, 1 warning" with `skip_zero`)."""
     counts = Counter(f.severity for f in findings)
-    return ", ".join(plural(counts[s], s.value) for s in SEVERITY_ORDER)
+    return ", ".join(plural(counts[s], s.value) for s in SEVERITY_ORDER if counts[s] or not skip_zero)
 
 
 def short_sha(sha: str) -> str:
@@ -84,9 +84,10 @@ def source_lines(sources: Mapping[str, str] | None, finding: Finding) -> list[tu
 
 
 def line_span(finding: Finding) -> str:
+    """"line 3" or "lines 10–13"."""
     if finding.end_line > finding.line:
-        return f"{finding.line}-{finding.end_line}"
-    return str(finding.line)
+        return f"lines {finding.line}–{finding.end_line}"
+    return f"line {finding.line}"
 
 
 def join_limited(items: Sequence[str], limit: int) -> str:

@@ -35,6 +35,10 @@ DEFAULT_TITLE = "Align: deployment alignment report"
 OVERCOMMIT = "gpu-memory-overcommit"
 STALE = "stale-reference"
 MANIFEST_CHANGED = "manifest-changed"
+# The spec's rule order (section 3): the discrepancy table reads GPU, memory, capacity, cost, arch...
+RULE_ORDER = ("gpu-model-mismatch", "unknown-gpu-model", "gpu-memory-mismatch", "gpu-memory-overcommit",
+              "capacity-mismatch", "cost-mismatch", "arch-mismatch", "retired-secret", "arithmetic-error",
+              "manifest-changed", "stale-reference", "manifest-invalid")
 
 SEVERITY_ICON = {Severity.ERROR: "❌", Severity.WARNING: "⚠️", Severity.NOTICE: "ℹ️"}
 STATUS_ICON = {"success": "✅", "neutral": "⚠️", "failure": "❌", "skipped": "⏭️"}
@@ -152,9 +156,13 @@ class _Discrepancy:
     places: int
 
 
+def _rule_rank(rule: str) -> int:
+    return RULE_ORDER.index(rule) if rule in RULE_ORDER else len(RULE_ORDER)
+
+
 def _discrepancies(findings: Sequence[Finding], several_deployments: bool) -> list[_Discrepancy]:
     counts: dict[tuple[str, str, str, str | None], int] = {}
-    for finding in findings:
+    for finding in sorted(findings, key=lambda f: _rule_rank(f.rule)):  # stable: path order within a rule
         if not finding.component or not (finding.stated or finding.expected):
             continue
         key = (finding.component, finding.stated or "—", finding.expected or "—",
@@ -249,7 +257,7 @@ def _memory_section(findings: Sequence[Finding]) -> _Section | None:
             continue
         seen.add(finding.details)
         body = "\n".join(finding.details).replace("```", "ʼʼʼ")
-        where = f"`{finding.path}` line {line_span(finding)}"
+        where = f"`{finding.path}` {line_span(finding)}"
         if finding.deployment:
             where += f", deployment {finding.deployment}"
         rows.append(f"\n{where}:\n\n```text\n{body}\n```")
@@ -259,7 +267,7 @@ def _memory_section(findings: Sequence[Finding]) -> _Section | None:
 
 
 def _finding_row(finding: Finding, sources: Mapping[str, str] | None) -> str:
-    row = (f"- {SEVERITY_ICON[finding.severity]} **`{finding.rule}`** · line {line_span(finding)}: "
+    row = (f"- {SEVERITY_ICON[finding.severity]} **`{finding.rule}`** · {line_span(finding)}: "
            f"{_one_line(finding.message)}")
     if finding.suggestion is not None:
         row += f" · {_change(finding, sources)}"
@@ -324,14 +332,15 @@ def _actions(result: ReviewResult) -> list[str]:
         if fixable:
             action += f"; {fixable:,} come with a suggested change"
         actions.append(action + ".")
-    rest = [f for f in result.findings if f not in failing and f.in_diff and f.rule not in (MANIFEST_CHANGED, STALE)]
+    rest = [f for f in result.findings
+            if not f.severity.reaches(result.fail_on) and f.in_diff and f.rule not in (MANIFEST_CHANGED, STALE)]
     if rest:
         actions.append(f"Review the {plural(len(rest), 'other finding')} on the changed lines "
-                       f"({severity_counts(rest)}).")
+                       f"({severity_counts(rest, skip_zero=True)}).")
     to_update = _files_to_update(result)
     if to_update and result.mode != "scan":
-        actions.append(f"**Update {plural(len(to_update), 'file')} outside this change** that still state the old "
-                       "values (see *Files that need updating*).")
+        actions.append(f"**Update {plural(len(to_update), 'file')} outside this change** still stating the old "
+                       "values (listed below the findings; `align scan` lists every one).")
     elif to_update:
         actions.append(f"**Update the {plural(len(to_update), 'file')}** listed above.")
     if any(f.rule == MANIFEST_CHANGED for f in result.findings):
@@ -347,8 +356,10 @@ def _actions_section(result: ReviewResult) -> _Section:
     return _Section("### 🎯 Recommended actions\n", rows, _ESSENTIAL)
 
 
-def _skipped_section(result: ReviewResult, heading: str = "### ⏭️ Skipped files and notes\n") -> _Section | None:
+def _skipped_section(result: ReviewResult, heading: str = "### ⏭️ Skipped files and notes") -> _Section | None:
     rows = [f"- `{s.path}`: {s.reason}" for s in result.skipped]
+    if rows:
+        rows[0] = "\n" + rows[0]  # the blank line a list needs after the heading
     rows += [f"\n{note}" for note in result.notes]
     if not rows:
         return None
@@ -404,7 +415,7 @@ def _fit(sections: list[_Section], footer: str, max_chars: int) -> str:
 def _skipped_report(result: ReviewResult, title: str, extra: Sequence[str]) -> list[_Section]:
     sections = [_Section(f"## {title}\n\n{_status(result)}", priority=_KEEP)]
     sections += [_Section(text, priority=_NORMAL) for text in extra]
-    notes = _skipped_section(result, "### How to enable Align\n")
+    notes = _skipped_section(result, "### How to enable Align")
     if notes:
         notes.priority = _ESSENTIAL
         sections.append(notes)

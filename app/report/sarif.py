@@ -139,8 +139,8 @@ def to_sarif(
         if descriptor["id"] not in index:
             index[descriptor["id"]] = len(descriptors)
             descriptors.append(descriptor)
-    waived = [(finding, waiver.reason) for finding, waiver in result.waived]
-    entries: list[tuple[Finding, str | None]] = [(f, None) for f in sorted_findings(result.findings)] + waived
+    entries: list[tuple[Finding, str | None]] = [(f, None) for f in sorted_findings(result.findings)]
+    entries += [(finding, waiver.reason) for finding, waiver in result.waived]
     for finding, _ in entries:
         if finding.rule not in index:
             index[finding.rule] = len(descriptors)

@@ -10,7 +10,7 @@ value types from here, so this module imports them lazily, inside the methods.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
@@ -112,9 +112,15 @@ class Catalog:
     @cached_property
     def _index(self) -> CatalogIndex:
         # Built on first use and kept on this (immutable) catalog; not a dataclass field.
-        from app.catalog.matcher import CatalogIndex
+        return _index_for(self.gpus)
 
-        return CatalogIndex(self.gpus)
+
+@lru_cache(maxsize=64)
+def _index_for(gpus: tuple[GpuSpec, ...]) -> CatalogIndex:
+    """Shared by equal catalogs: every review re-reads align.yaml and extends the catalog the same way."""
+    from app.catalog.matcher import CatalogIndex
+
+    return CatalogIndex(gpus)
 
 
 @cache

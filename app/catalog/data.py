@@ -123,9 +123,12 @@ def user_spec(entry: Mapping[str, object], index: int, existing: GpuSpec | None,
             memory_gb=float(memory),
             arch=_arch(arch, name),
             vendor=str(entry.get("vendor") or "nvidia"),
+            aliases=lists["aliases"],
+            product_labels=lists["product_labels"],
+            node_labels=lists["node_labels"],
+            instance_types=lists["instance_types"],
             sources=(source,),
             generic=bool(generic),
-            **lists,  # type: ignore[arg-type]
         )
     return GpuSpec(
         name=existing.name,

@@ -88,6 +88,7 @@ def _review_command(args: argparse.Namespace) -> int:
     try:
         source = GitSource(args.repo)
         if args.command == "check":
+            source.resolve(args.head)  # an unknown head is the error to report, not a missing default branch
             base = args.base or source.default_base(args.head)
             result = review_change(source, base, args.head)
         else:

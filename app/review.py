@@ -66,14 +66,15 @@ def _read_manifest(source: RepoSource, ref: str) -> tuple[str, str] | None:
 
 
 def _load_effective(
-    source: RepoSource, base: str | None, head: str, catalog: Catalog
+    source: RepoSource, base: str | None, head: str, catalog: Catalog, rule_ids: Sequence[str]
 ) -> tuple[EffectiveManifest | None, list[Finding]]:
     base_file = _read_manifest(source, base) if base else None
     head_file = _read_manifest(source, head)
     path = (head_file or base_file or (MANIFEST_PATHS[0], ""))[0]
     try:
         effective = effective_manifest(
-            base_file[1] if base_file else None, head_file[1] if head_file else None, path, catalog
+            base_file[1] if base_file else None, head_file[1] if head_file else None, path, catalog,
+            known_rules=rule_ids,
         )
     except ManifestError as error:
         from rules.manifest_invalid import findings_for_error
@@ -207,7 +208,8 @@ def _review(
     mode = "scan" if scan else "check"
     notes = list(rules.errors)
 
-    effective, invalid = _load_effective(source, base_sha or None, head_sha, catalog)
+    rule_ids = [rule.id for rule in rules.rules]  # plugins' ids may be configured in `rules:` too
+    effective, invalid = _load_effective(source, base_sha or None, head_sha, catalog, rule_ids)
     if invalid:
         return _finish(base_sha, head_sha, invalid, (), "error", notes=tuple(notes), mode=mode)
     if effective is None:

@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 MAX_WEBHOOK_BYTES = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
 
 
-class SettingsError(Exception):
+class SettingsError(ValueError):
     """Settings missing or invalid: the one-line reason is safe to print (it never holds a secret)."""
 
 
@@ -58,7 +58,8 @@ class Settings(BaseSettings):
             try:
                 self.private_key = SecretStr(self.private_key_file.read_text())
             except OSError as error:
-                raise ValueError(f"cannot read ALIGN_PRIVATE_KEY_FILE {self.private_key_file}: {error.strerror}") from None
+                reason = f"cannot read ALIGN_PRIVATE_KEY_FILE {self.private_key_file}: {error.strerror}"
+                raise ValueError(reason) from None
         if not self.webhook_secret.get_secret_value():
             raise ValueError("ALIGN_WEBHOOK_SECRET is empty")
         return self

@@ -1,0 +1,150 @@
+"""The web tier: webhook intake and operations endpoints. It never reviews anything itself.
+
+A delivery is verified against the raw body before anything is parsed, deduplicated by delivery id,
+turned into jobs and queued; the answer (202) leaves within milliseconds.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+
+from app.service.jobs import Job, JobQueue, QueueUnavailable
+from app.service.logging_setup import log_context
+from app.service.metrics import CONTENT_TYPE_LATEST, Metrics
+from app.service.settings import Settings
+from app.service.webhook import route, verify_signature
+
+log = logging.getLogger("align.webhook")
+
+WEBHOOK_PATH = "/api/github/webhooks"
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refusing more than `limit` bytes without reading them all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _TooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _default_queue(settings: Settings, metrics: Metrics, github: Any) -> JobQueue:
+    if settings.queue == "redis":
+        from app.service.redis_queue import RedisQueue, RedisQueueConfig  # workers run in other processes
+
+        return RedisQueue(RedisQueueConfig.from_settings(settings))
+    from app.service.memory_queue import MemoryQueue
+    from app.service.worker import WorkerDeps, build_worker_deps, handle_job
+
+    deps = WorkerDeps(settings=settings, gateway=github, metrics=metrics) if github is not None \
+        else build_worker_deps(settings, metrics)
+
+    return MemoryQueue(lambda job: handle_job(job, deps), size=settings.queue_size, workers=settings.workers,
+                       delivery_ttl=settings.delivery_ttl_seconds)
+
+
+def create_app(settings: Settings, queue: JobQueue | None = None, github: Any = None,
+               metrics: Metrics | None = None) -> FastAPI:
+    """`queue` and `github` (a GitHubGateway) may be given by tests and by the distributed mode."""
+    metrics = metrics or Metrics()
+    if github is not None and getattr(github, "observer", None) is None:
+        github.observer = metrics
+    job_queue = queue if queue is not None else _default_queue(settings, metrics, github)
+    metrics.track_queue(job_queue.depth)
+    secret = settings.webhook_secret.get_secret_value().encode()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await job_queue.start()
+        try:
+            yield
+        finally:
+            await job_queue.stop()
+
+    api = FastAPI(title="Align", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    api.state.queue = job_queue
+    api.state.metrics = metrics
+    api.state.settings = settings
+
+    def answer(event: str, outcome: str, status: int, **extra: Any) -> JSONResponse:
+        metrics.deliveries.labels(event, outcome).inc()
+        return JSONResponse({"status": outcome, **extra}, status_code=status)
+
+    @api.post(WEBHOOK_PATH)
+    async def webhook(request: Request) -> Response:
+        event = request.headers.get("x-github-event", "")
+        delivery = request.headers.get("x-github-delivery", "")
+        label = event if event.replace("_", "").isalpha() else "invalid"  # bounded metric labels
+        with log_context(delivery=delivery or None, event=event or None):
+            try:
+                body = await _read_body(request, settings.max_body_bytes)
+            except _TooLarge:
+                return answer(label, "too_large", 413)
+            if not verify_signature(secret, body, request.headers.get("x-hub-signature-256")):
+                log.warning("webhook signature mismatch")
+                return answer(label, "bad_signature", 401)
+            try:
+                payload = json.loads(body)
+            except ValueError:
+                return answer(label, "malformed", 400, reason="body is not JSON")
+            if not isinstance(payload, dict) or not event:
+                return answer(label, "malformed", 400, reason="missing event or payload")
+            jobs = route(event, payload, delivery, settings.app_id)
+            if not jobs:
+                return answer(label, "ignored", 202)
+            return await _enqueue(label, delivery, jobs)
+
+    async def _enqueue(label: str, delivery: str, jobs: list[Job]) -> Response:
+        with log_context(repository=jobs[0].repository, pull=jobs[0].pull_number):
+            if delivery and not await job_queue.first_delivery(delivery):
+                log.info("duplicate delivery dropped")
+                return answer(label, "duplicate", 200)
+            try:
+                for job in jobs:
+                    await job_queue.enqueue(job)
+            except QueueUnavailable as error:
+                forget = getattr(job_queue, "forget_delivery", None)
+                if delivery and forget is not None:
+                    await forget(delivery)  # let GitHub's redelivery through later
+                log.warning("queue unavailable: %s", error)
+                return answer(label, "unavailable", 503)
+            except Exception:
+                log.exception("queue failed")
+                return answer(label, "unavailable", 503)
+            log.info("queued %d job(s)", len(jobs), extra={"fields": {"jobs": [j.event for j in jobs]}})
+            return answer(label, "queued", 202, jobs=len(jobs))
+
+    @api.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @api.get("/readyz")
+    async def readyz() -> Response:
+        try:
+            ready = await job_queue.ready()
+        except Exception:
+            ready = False
+        return JSONResponse({"status": "ready" if ready else "unavailable"}, status_code=200 if ready else 503)
+
+    @api.get("/metrics")
+    async def prometheus() -> Response:
+        return PlainTextResponse(metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    return api

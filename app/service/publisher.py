@@ -1,0 +1,316 @@
+"""What a review looks like on GitHub: the check run, the inline review, and the sticky summary comment.
+
+Pure planning functions (easy to test) plus thin `publish_*` functions that apply a plan through a
+`RepoClient`. GitHub's limits are enforced here: 65,535 characters of summary, 50 annotations per
+request, comments only on lines inside the diff, a capped number of inline comments per review.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from app.findings import Finding, Severity, Waiver
+from app.review import ReviewResult
+from app.service.diffmap import Anchor, anchor_for
+from app.service.github_client import RepoClient
+from app.service.markers import (
+    FIXED_PREFIX,
+    SUMMARY_MARKER,
+    SummaryState,
+    fingerprint_in,
+    fingerprint_marker,
+    review_marker,
+)
+from app.source import FileChange
+
+log = logging.getLogger("align.publisher")
+
+CHECK_NAME = "Align"
+SUMMARY_LIMIT = 65_535  # check run output.summary, and an issue comment body
+TITLE_LIMIT = 255
+RERUN_ACTION = {"label": "Re-run", "description": "Review this commit again", "identifier": "rerun"}
+WAIVED_PREFIX = "🔕 **Waived by"
+LEVELS = {Severity.ERROR: "failure", Severity.WARNING: "warning", Severity.NOTICE: "notice"}
+ICONS = {Severity.ERROR: "❌", Severity.WARNING: "⚠️", Severity.NOTICE: "ℹ️"}
+
+
+def clip(text: str, limit: int, note: str = "\n\n… (cut to fit GitHub's limit)") -> str:
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - len(note), 0)] + note
+
+
+def sha7(sha: str) -> str:
+    return sha[:7]
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# -- check run -----------------------------------------------------------------------------------------
+
+
+def check_title(result: ReviewResult) -> str:
+    if result.conclusion == "skipped":
+        return "Skipped: no align.yaml in this repository"
+    if not result.findings:
+        waived = f" ({len(result.waived)} waived)" if result.waived else ""
+        return f"Aligned with the declared deployment{waived}"
+    counts = {s: sum(1 for f in result.findings if f.severity is s) for s in Severity}
+    parts = [f"{n} {s.value}{'s' if n != 1 else ''}" for s, n in counts.items() if n]
+    files = len({f.path for f in result.findings})
+    return clip(f"{', '.join(parts)} in {files} file{'s' if files != 1 else ''}", TITLE_LIMIT, "…")
+
+
+def annotation(finding: Finding) -> dict[str, Any]:
+    body = finding.message
+    if finding.details:
+        body += "\n" + "\n".join(finding.details)
+    return {
+        "path": finding.path,
+        "start_line": max(finding.line, 1),
+        "end_line": max(finding.end_line, finding.line, 1),
+        "annotation_level": LEVELS[finding.severity],
+        "title": clip(f"{finding.rule} ({finding.severity.value})", TITLE_LIMIT, "…"),
+        "message": clip(body, 60_000),
+    }
+
+
+def annotation_batches(
+    findings: Sequence[Finding], size: int = 50, limit: int | None = None
+) -> list[list[dict[str, Any]]]:
+    """GitHub accepts at most 50 annotations per request; further PATCHes append."""
+    items = [annotation(f) for f in findings[: limit if limit is not None else len(findings)]]
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def start_check_run(client: RepoClient, head_sha: str, external_id: str) -> int:
+    run = client.create_check_run(
+        {
+            "name": CHECK_NAME,
+            "head_sha": head_sha,
+            "status": "in_progress",
+            "started_at": now_iso(),
+            "external_id": external_id,
+            "output": {"title": "Reviewing…", "summary": "Align is comparing this change with `align.yaml`."},
+        }
+    )
+    return int(run["id"])
+
+
+def complete_check_run(
+    client: RepoClient,
+    run_id: int,
+    conclusion: str,
+    title: str,
+    summary: str,
+    batches: Sequence[Sequence[dict[str, Any]]] = (),
+) -> None:
+    """All but the last annotation batch first (each PATCH appends), then the completing PATCH with the
+    last batch: one request for a review with at most 50 findings."""
+    output: dict[str, Any] = {"title": clip(title, TITLE_LIMIT, "…"), "summary": clip(summary, SUMMARY_LIMIT)}
+    sent = 0
+    for batch in batches[:-1]:
+        client.update_check_run(run_id, {"output": {**output, "annotations": list(batch)}}, annotations_before=sent)
+        sent += len(batch)
+    if batches:
+        output = {**output, "annotations": list(batches[-1])}
+    client.update_check_run(
+        run_id,
+        {
+            "status": "completed",
+            "conclusion": conclusion,
+            "completed_at": now_iso(),
+            "output": output,
+            "actions": [RERUN_ACTION],
+        },
+        annotations_before=sent,
+    )
+
+
+def failure_summary(reason: str) -> str:
+    return (
+        "## Align could not complete this review\n\n"
+        f"{reason}\n\n"
+        "Nothing in the pull request was judged. Press **Re-run** on this check or comment `/align review` to "
+        "try again; if it keeps failing, the service logs carry the delivery id of this run."
+    )
+
+
+# -- inline review -------------------------------------------------------------------------------------
+
+
+def _fence(text: str) -> str:
+    """A fence longer than any backtick run in the suggestion, so the block cannot be closed early."""
+    run, longest = 0, 0
+    for char in text:
+        run = run + 1 if char == "`" else 0
+        longest = max(longest, run)
+    return "`" * max(3, longest + 1)
+
+
+def comment_body(finding: Finding, anchor: Anchor) -> str:
+    parts = [f"{ICONS[finding.severity]} **{finding.rule}** ({finding.severity.value}): {finding.message}"]
+    if finding.details:
+        parts.append("\n".join(finding.details))
+    if finding.suggestion is not None and anchor.suggestion_fits:
+        fence = _fence(finding.suggestion)
+        parts.append(f"{fence}suggestion\n{finding.suggestion}\n{fence}")
+    parts.append(
+        f"<sub>Not applicable here? `/align ignore {finding.fingerprint} <reason>` · "
+        f"`/align explain {finding.rule}`</sub>"
+    )
+    parts.append(fingerprint_marker(finding.fingerprint))
+    return "\n\n".join(parts)
+
+
+@dataclass
+class ReviewPlan:
+    comments: list[dict[str, Any]] = field(default_factory=list)
+    inline: list[Finding] = field(default_factory=list)
+    not_inline: list[Finding] = field(default_factory=list)  # outside the diff, or over the limit
+
+
+def plan_review(
+    findings: Iterable[Finding], changes: Iterable[FileChange], already_posted: set[str], limit: int
+) -> ReviewPlan:
+    """Comments for findings on diff lines, most severe first, never one already posted, at most `limit`."""
+    patches = {c.path: c.patch for c in changes if c.patch}
+    plan = ReviewPlan()
+    ordered = sorted(findings, key=lambda f: (-f.severity.rank, f.path, f.line, f.rule))
+    for finding in ordered:
+        if finding.fingerprint in already_posted:
+            continue
+        anchor = anchor_for(finding, patches.get(finding.path)) if finding.path in patches else None
+        if anchor is None or len(plan.comments) >= limit:
+            plan.not_inline.append(finding)
+            continue
+        comment: dict[str, Any] = {
+            "path": finding.path,
+            "line": anchor.line,
+            "side": "RIGHT",
+            "body": comment_body(finding, anchor),
+        }
+        if anchor.start_line is not None:
+            comment["start_line"] = anchor.start_line
+            comment["start_side"] = "RIGHT"
+        plan.comments.append(comment)
+        plan.inline.append(finding)
+    return plan
+
+
+def review_body(head_sha: str, plan: ReviewPlan) -> str:
+    count = len(plan.comments)
+    text = (
+        f"Align found {count} issue{'s' if count != 1 else ''} on lines of this change at `{sha7(head_sha)}`. "
+        "The full report is on the **Align** check and in the summary comment."
+    )
+    if plan.not_inline:
+        text += f" {len(plan.not_inline)} more are not commented inline (outside the diff or over the limit)."
+    return f"{text}\n\n{review_marker(head_sha)}"
+
+
+def is_ours(item: Mapping[str, Any], bot_login: str) -> bool:
+    user = item.get("user") or {}
+    return bool(user.get("login") == bot_login and user.get("type", "Bot") == "Bot")
+
+
+def _strip_status(body: str) -> str:
+    if body.startswith((FIXED_PREFIX, WAIVED_PREFIX)):
+        return body.split("\n\n", 1)[1] if "\n\n" in body else ""
+    return body
+
+
+@dataclass(frozen=True)
+class CommentUpdate:
+    comment_id: int
+    body: str
+    fingerprint: str
+    fixed: bool
+
+
+def plan_comment_updates(
+    ours: Iterable[Mapping[str, Any]],
+    current: Mapping[str, Finding],
+    waived: Mapping[str, Waiver],
+    head_sha: str,
+) -> list[CommentUpdate]:
+    """Mark comments whose finding disappeared as fixed (or waived); unmark one whose finding came back."""
+    updates: list[CommentUpdate] = []
+    for comment in ours:
+        body = comment.get("body") or ""
+        fingerprint = fingerprint_in(body)
+        if fingerprint is None:
+            continue
+        bare = _strip_status(body)
+        if fingerprint in current:
+            wanted = bare
+        elif fingerprint in waived:
+            waiver = waived[fingerprint]
+            wanted = f"{WAIVED_PREFIX} @{waiver.author}**: {waiver.reason}\n\n{bare}"
+        elif body.startswith(FIXED_PREFIX):
+            continue  # already marked, keep the commit it was fixed in
+        else:
+            wanted = f"{FIXED_PREFIX} {sha7(head_sha)}**\n\n{bare}"
+        if wanted != body:
+            updates.append(CommentUpdate(int(comment["id"]), wanted, fingerprint, wanted.startswith(FIXED_PREFIX)))
+    return updates
+
+
+def fixed_section(fixed: Sequence[tuple[Mapping[str, Any], str]], head_sha: str) -> str | None:
+    """The report's "Fixed since last run" block, from the review comments just marked fixed."""
+    if not fixed:
+        return None
+    rows = []
+    for comment, rule in fixed[:50]:
+        rows.append(f"- `{comment.get('path', '?')}`: **{rule}** no longer applies")
+    more = f"\n- … and {len(fixed) - 50} more" if len(fixed) > 50 else ""
+    return f"### ✅ Fixed since last run (at `{sha7(head_sha)}`)\n\n" + "\n".join(rows) + more
+
+
+def rule_of(body: str) -> str:
+    start = body.find("**")
+    end = body.find("**", start + 2)
+    return body[start + 2 : end] if 0 <= start < end else "finding"
+
+
+# -- summary comment -----------------------------------------------------------------------------------
+
+
+def summary_body(report: str, state: SummaryState) -> str:
+    tail = f"\n\n{SUMMARY_MARKER}\n{state.encode()}"
+    return clip(report, SUMMARY_LIMIT - len(tail)) + tail
+
+
+def find_summaries(comments: Iterable[Mapping[str, Any]], bot_login: str) -> list[Mapping[str, Any]]:
+    """The app's own summary comments, oldest first (there should be one; extras are removed)."""
+    found = [c for c in comments if is_ours(c, bot_login) and SUMMARY_MARKER in (c.get("body") or "")]
+    return sorted(found, key=lambda c: (str(c.get("created_at", "")), int(c.get("id", 0))))
+
+
+def should_create_summary(result: ReviewResult | None, state: SummaryState) -> bool:
+    """No comment for a clean or unconfigured pull request (a "no findings" comment on every PR is noise)."""
+    if state.waivers:
+        return True
+    if result is None or result.conclusion == "skipped":
+        return False
+    return bool(result.findings or result.waived)
+
+
+def write_summary(
+    client: RepoClient, number: int, existing: Sequence[Mapping[str, Any]], body: str
+) -> Mapping[str, Any] | None:
+    """Edit the one summary comment (skipping an edit that changes nothing), or create it."""
+    if not existing:
+        return client.create_issue_comment(number, body, SUMMARY_MARKER)
+    keep, extras = existing[0], existing[1:]
+    for extra in extras:  # a duplicate left by an earlier failure: only ever the app's own comments
+        client.delete_issue_comment(int(extra["id"]))
+    if keep.get("body") != body:
+        return client.edit_issue_comment(int(keep["id"]), body)
+    return keep

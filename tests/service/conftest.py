@@ -1,0 +1,77 @@
+"""Shared fixtures for the service tests: settings, signing, an App key pair."""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from app.service.settings import Settings
+from app.service.webhook import signature_for
+
+SECRET = "test-webhook-secret"
+
+
+@functools.cache
+def _key_pair() -> tuple[str, str]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+    return private, public
+
+
+@pytest.fixture(scope="session")
+def app_key() -> tuple[str, str]:
+    """(private PEM, public PEM) for the App's JWTs."""
+    return _key_pair()
+
+
+def make_settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "webhook_secret": SECRET,
+        "app_id": 1,
+        "app_slug": "align",
+        "private_key": _key_pair()[0],
+        "seconds_between_requests": 0,
+        "seconds_between_writes": 0,
+        "retry_backoff": 0,
+        "workers": 2,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def signed(payload: Any, event: str, delivery: str = "d-1", secret: str = SECRET) -> dict[str, Any]:
+    """Keyword arguments for an httpx/TestClient POST of a signed delivery."""
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    return {
+        "content": body,
+        "headers": {
+            "X-GitHub-Event": event,
+            "X-GitHub-Delivery": delivery,
+            "X-Hub-Signature-256": signature_for(secret.encode(), body),
+            "Content-Type": "application/json",
+        },
+    }
+
+
+def pr_payload(action: str = "opened", number: int = 7, head: str = "a" * 40, **extra: Any) -> dict[str, Any]:
+    payload = {
+        "action": action,
+        "number": number,
+        "pull_request": {"number": number, "state": "open", "draft": False, "head": {"sha": head},
+                         "base": {"sha": "b" * 40}},
+        "repository": {"full_name": "octo/repo"},
+        "installation": {"id": 42},
+        "sender": {"login": "alice", "type": "User"},
+    }
+    payload.update(extra)
+    return payload

@@ -1,0 +1,137 @@
+"""What gets posted: diff anchors, inline-comment caps, annotation batches, report limits, markers."""
+
+from __future__ import annotations
+
+from app.findings import Finding, Severity, Waiver
+from app.review import ReviewResult
+from app.service.diffmap import Anchor, anchor_for, hunk_ranges
+from app.service.markers import FIXED_PREFIX, SUMMARY_MARKER, SummaryState, fingerprint_in, fingerprint_marker
+from app.service.publisher import (
+    annotation_batches,
+    check_title,
+    comment_body,
+    find_summaries,
+    plan_comment_updates,
+    plan_review,
+    should_create_summary,
+    summary_body,
+)
+from app.source import FileChange
+
+# Two hunks: head lines 1-4 (line 2 added) and 20-24 (lines 21, 22 added).
+PATCH = (
+    "@@ -1,3 +1,4 @@\n a\n+b\n c\n d\n"
+    "@@ -18,4 +20,5 @@\n p\n+q\n+r\n s\n t"
+)
+
+
+def finding(line: int, end: int | None = None, *, path: str = "f.py", fp: str | None = None,
+            severity: Severity = Severity.ERROR, suggestion: str | None = "fixed") -> Finding:
+    return Finding("gpu-model-mismatch", severity, path, line, end or line, f"msg {line}", suggestion,
+                   fingerprint=fp or f"{line:016x}")
+
+
+def test_hunks_and_anchors() -> None:
+    assert hunk_ranges(PATCH) == [(1, 4), (20, 24)]
+    assert anchor_for(finding(2), PATCH) == Anchor(2, None, True)
+    assert anchor_for(finding(3), PATCH) == Anchor(3, None, True)  # context lines are in the diff too
+    assert anchor_for(finding(10), PATCH) is None
+    assert anchor_for(finding(21, 22), PATCH) == Anchor(22, 21, True)  # multi-line inside one hunk
+    assert anchor_for(finding(3, 21), PATCH) == Anchor(3, None, False)  # spans hunks: no suggestion
+    assert anchor_for(finding(2), None) is None
+    assert hunk_ranges("@@ -5,2 +4,0 @@\n-x\n-y") == []  # a pure deletion has no head lines
+
+
+def test_plan_review_caps_comments_and_skips_posted_fingerprints() -> None:
+    changes = [FileChange(f"f{i}.py", "modified", frozenset({2}), patch=PATCH) for i in range(40)]
+    findings = [finding(2, path=f"f{i}.py", fp=f"{i:016x}") for i in range(40)]
+    findings.append(finding(10, path="f0.py", fp="outside00000000a"))
+    plan = plan_review(findings, changes, already_posted={f"{0:016x}"}, limit=30)
+    assert len(plan.comments) == 30
+    assert len(plan.not_inline) == 40 - 1 - 30 + 1  # over the cap, plus the one outside the diff
+    assert all(c["side"] == "RIGHT" and c["line"] == 2 for c in plan.comments)
+    assert not any(fingerprint_marker(f"{0:016x}") in c["body"] for c in plan.comments)
+
+
+def test_errors_are_commented_before_notices() -> None:
+    changes = [FileChange("f.py", "modified", frozenset(), patch=PATCH)]
+    notice = finding(1, severity=Severity.NOTICE, fp="n" * 16)
+    error = finding(3, fp="e" * 16)
+    plan = plan_review([notice, error], changes, set(), limit=1)
+    assert plan.inline == [error] and plan.not_inline == [notice]
+
+
+def test_comment_body_has_suggestion_and_marker() -> None:
+    body = comment_body(finding(21, 22, suggestion="x = 1\ny = 2"), Anchor(22, 21, True))
+    assert "```suggestion\nx = 1\ny = 2\n```" in body
+    assert fingerprint_in(body) == f"{21:016x}"
+    no_fit = comment_body(finding(3, 21), Anchor(3, None, False))
+    assert "suggestion" not in no_fit.replace("/align", "")
+    fenced = comment_body(finding(2, suggestion="```python\nx\n```"), Anchor(2, None, True))
+    assert "````suggestion\n```python\nx\n```\n````" in fenced  # a longer fence keeps the block whole
+
+
+def test_multi_line_comment_fields() -> None:
+    changes = [FileChange("f.py", "modified", frozenset({21, 22}), patch=PATCH)]
+    [comment] = plan_review([finding(21, 22)], changes, set(), limit=30).comments
+    assert (comment["start_line"], comment["line"], comment["start_side"]) == (21, 22, "RIGHT")
+
+
+def test_annotations_in_batches_of_50() -> None:
+    findings = [finding(i + 1, severity=[Severity.ERROR, Severity.WARNING, Severity.NOTICE][i % 3]) for i in range(120)]
+    batches = annotation_batches(findings, 50)
+    assert [len(b) for b in batches] == [50, 50, 20]
+    assert {a["annotation_level"] for a in batches[0]} == {"failure", "warning", "notice"}
+    assert [len(b) for b in annotation_batches(findings, 50, limit=60)] == [50, 10]
+
+
+def test_summary_fits_github_limit_and_keeps_state() -> None:
+    state = SummaryState("h" * 40, None, (Waiver("cost-mismatch", "alice", "doc says <!-- --> on purpose"),))
+    body = summary_body("x" * 100_000, state)
+    assert len(body) <= 65_535
+    assert SUMMARY_MARKER in body
+    assert SummaryState.decode(body) == state
+
+
+def test_state_survives_damage() -> None:
+    assert SummaryState.decode("<!-- align:state {broken -->") == SummaryState()
+    assert SummaryState.decode(None) == SummaryState()
+
+
+def test_comment_updates_mark_fixed_waived_and_reappeared() -> None:
+    bot = {"login": "align[bot]", "type": "Bot"}
+    ours = [
+        {"id": 1, "user": bot, "body": "a" + fingerprint_marker("f1")},
+        {"id": 2, "user": bot, "body": "b" + fingerprint_marker("f2")},
+        {"id": 3, "user": bot, "body": f"{FIXED_PREFIX} abc1234**\n\nc" + fingerprint_marker("f3")},
+        {"id": 4, "user": bot, "body": f"{FIXED_PREFIX} abc1234**\n\nd" + fingerprint_marker("f4")},
+        {"id": 5, "user": bot, "body": "e" + fingerprint_marker("f5")},
+    ]
+    current = {"f1": finding(1), "f4": finding(4)}
+    waived = {"f5": Waiver("f5", "bob", "known")}
+    updates = {u.comment_id: u for u in plan_comment_updates(ours, current, waived, "1234567" + "0" * 33)}
+    assert set(updates) == {2, 4, 5}  # 1 unchanged, 3 already marked fixed
+    assert updates[2].body.startswith(f"{FIXED_PREFIX} 1234567**") and updates[2].fixed
+    assert updates[4].body == "d" + fingerprint_marker("f4")  # came back: the fixed mark goes
+    assert "Waived by @bob" in updates[5].body and not updates[5].fixed
+
+
+def test_only_the_apps_own_summary_counts() -> None:
+    comments = [
+        {"id": 1, "user": {"login": "mallory", "type": "User"}, "body": SUMMARY_MARKER},
+        {"id": 3, "user": {"login": "align[bot]", "type": "Bot"}, "body": SUMMARY_MARKER, "created_at": "2"},
+        {"id": 2, "user": {"login": "align[bot]", "type": "Bot"}, "body": SUMMARY_MARKER, "created_at": "1"},
+        {"id": 4, "user": {"login": "other[bot]", "type": "Bot"}, "body": SUMMARY_MARKER},
+    ]
+    assert [c["id"] for c in find_summaries(comments, "align[bot]")] == [2, 3]
+
+
+def test_titles_and_when_a_summary_is_created() -> None:
+    clean = ReviewResult("b", "h", "success")
+    assert check_title(clean).startswith("Aligned")
+    assert check_title(ReviewResult("b", "h", "skipped")).startswith("Skipped")
+    failing = ReviewResult("b", "h", "failure", findings=(finding(1), finding(2, path="g.py")))
+    assert check_title(failing) == "2 errors in 2 files"
+    assert not should_create_summary(clean, SummaryState())
+    assert should_create_summary(failing, SummaryState())
+    assert should_create_summary(clean, SummaryState(waivers=(Waiver("x", "a", "r"),)))

@@ -61,7 +61,7 @@ class GitStore:
         blobs: dict[str, bytes] = {}
         for path, content in files.items():
             rel = path[len(prefix) :] if prefix else path
-            head, sep, rest = rel.partition("/")
+            head, sep, _ = rel.partition("/")
             if sep:
                 children.setdefault(head, {})[path] = content
             else:

@@ -7,21 +7,19 @@ Rules compare what a file states with the deployment; this module turns "98,304 
 from __future__ import annotations
 
 import ast
-import math
 import re
 from dataclasses import dataclass
-from typing import Literal
 
 # ---------------------------------------------------------------- numbers
 
 NUMBER = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
-_NUMBER_RE = re.compile(rf"^{NUMBER}$")
+_NUMBER_RE = re.compile(NUMBER)
 
 
 def parse_number(text: str) -> float | None:
     """ "3,263.50" -> 3263.5; None for anything that is not a plain number."""
     text = text.strip()
-    if not _NUMBER_RE.match(text):
+    if not _NUMBER_RE.fullmatch(text):
         return None
     return float(text.replace(",", ""))
 
@@ -45,7 +43,6 @@ def close(stated: float, computed: float, *, relative: float = 0.0, stated_text:
 
 # ---------------------------------------------------------------- memory
 
-MemoryUnit = Literal["TB", "TiB", "GB", "GiB", "MB", "MiB", "KiB", "bytes"]
 
 _UNIT_BYTES: dict[str, tuple[float, bool]] = {  # canonical unit -> (bytes, binary)
     "TB": (1e12, False),
@@ -66,11 +63,11 @@ _UNIT_ALIASES = {
     "b": "bytes", "byte": "bytes", "bytes": "bytes",
 }
 
-# Token-bounded: not inside product labels ("GH200-480GB"), versions, or bandwidths ("100Gb/s", "Gbps").
+# Token-bounded: not inside product labels ("GH200-480GB"), versions, or bandwidths ("100GB/s", "Gbps").
 _MEMORY_RE = re.compile(
     rf"(?<![\w.\-/])(?P<number>{NUMBER})(?P<space>\s?)"
     r"(?P<unit>[TGM]i?B|[TGMK]i|[tgm]i?b|bytes|G(?=\b))"
-    r"(?![\w/]|\.\d|ps\b)"
+    r"(?!\w|/s\b|\.\d)"
 )
 
 
@@ -189,7 +186,6 @@ def format_gb(gb: float) -> str:
 
 # ---------------------------------------------------------------- prices
 
-Period = Literal["hour", "day", "week", "month", "year"]
 PERIOD_HOURS: dict[str, float] = {"hour": 1, "day": 24, "week": 168, "month": 730, "year": 8760}
 
 _PERIODS = {
@@ -206,7 +202,7 @@ _PRICE_RE = re.compile(
     r"(?P<per>"
     r"(?:\s?(?:/|\bper\b|\ban?\b|\beach\b)\s?)"
     r"(?P<gpu1>(?:GPU|gpu|Gpu)s?[\s\-/]?)?"
-    r"(?P<unit>[A-Za-z][\w\-]*(?:\s(?:tokens?|requests?))?)"
+    r"(?P<unit>(?:[\d,.]+\s?[kKmM]?\s?)?[A-Za-z][\w\-]*(?:\s(?:tokens?|requests?|queries|calls|images))?)"
     r"(?P<gpu2>\s?(?:/|\bper\s)\s?(?:GPU|gpu)s?\b)?"
     r"|\s(?P<adverb>hourly|daily|weekly|monthly|yearly|annually)\b"
     r")?"
@@ -227,10 +223,6 @@ class Price:
     per_gpu: bool
     per_unit: str | None = None
     thousands: bool = False  # written as "3.2k"
-
-    @property
-    def hourly(self) -> float | None:
-        return self.amount / PERIOD_HOURS[self.period] if self.period else None
 
 
 def find_prices(text: str) -> list[Price]:
@@ -253,7 +245,7 @@ def find_prices(text: str) -> list[Price]:
             period = _PERIODS[match.group("adverb").lower()]
         elif unit:
             key = unit.lower()
-            if key.startswith("gpu-") or key.startswith("gpu"):
+            if key.startswith("gpu"):  # "/GPU-hour", "/gpu/hr"
                 per_gpu, key = True, key.removeprefix("gpu").lstrip("-/ ")
             if key in _PERIODS:
                 period = _PERIODS[key]
@@ -333,7 +325,7 @@ def evaluate(expression: str) -> float:
 
 
 def _value(node: ast.AST) -> float:
-    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(node.value, bool):
         return float(node.value)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.UAdd | ast.USub):
         operand = _value(node.operand)

@@ -1,0 +1,233 @@
+"""gpu-memory-mismatch: a stated per-GPU memory that contradicts the deployment."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from app.catalog import GpuMention
+from app.context import ReviewContext, SourceFile
+from app.findings import Finding, Severity
+from app.manifest import Deployment
+from app.quantities import (
+    MemoryAmount,
+    find_memory,
+    format_gb,
+    memory_number_text,
+    parse_memory,
+    same_memory,
+    unit_from_name,
+)
+from app.rule_api import BaseRule
+from rules._claims import (
+    changed_assignments,
+    changed_lines,
+    column_header,
+    default_memory_unit,
+    is_table_row,
+    memory_key_kind,
+    number_span,
+    semantic_key,
+    table_rows,
+    value_column,
+)
+from rules._text import COMPARISON, apply_edits, is_manifest_path, mentions_of
+
+# "GH200 GPUs (141GB)", "H200 | 141 GB", "GH200 with 141GB": what may sit between a GPU name and its memory.
+_AFTER_MENTION = re.compile(
+    r"^(?:'s)?\s*(?:GPUs?|Superchips?|cards?|accelerators?)?\s*(?:\*\*)?\s*[(\[:,\-–—|]?\s*"
+    r"(?:each\s+)?(?:with\s+|has\s+|having\s+|w/\s*)?(?:\*\*)?\s*$",
+    re.IGNORECASE,
+)
+# "141 GB HBM3e", "96GB/GPU", "141 GB of GPU memory", "80 GB VRAM per card"
+_AFTER_AMOUNT = re.compile(
+    r"^\s*(?:of\s+)?(?:HBM\w*|VRAM|GPU\s+(?:memory|RAM)|device\s+memory|(?:per|/|each|a)\s*(?:GPU|card)\b|per-GPU)",
+    re.IGNORECASE,
+)
+# "GPU memory: 141 GB", "| **Memory/GPU** | 141GB", "VRAM = 141GB", "memory per GPU is 141 GB"
+_BEFORE_AMOUNT = re.compile(
+    r"(?:GPU[\s_-]*(?:memory|RAM)|VRAM|HBM\w*|memory\s*(?:per|/|each)\s*GPU|per[\s-]GPU\s+memory"
+    r"|memory\s+of\s+(?:each|one|a|every)\s+GPU|device\s+memory)"
+    r"[\s*:=|]*(?:is\s+|of\s+|~\s*|≈\s*)?$",
+    re.IGNORECASE,
+)
+_HOST = re.compile(
+    r"(?<!GPU\s)\bRAM\b|LPDDR\w*|\bDDR\d?\w*|system\s+memory|host\s+memory|CPU\s+memory|unified\s+memory"
+    r"|memory\s+limit|\bdisk\b|storage|NVMe|SSD|\bswap\b|\bshm\b|shared\s+memory|coherent",
+    re.IGNORECASE,
+)
+# Totals and products are capacity-mismatch's: "423 GB total", "3 × 141GB", "= 423GB", "423GB (3×141)".
+_TOTAL_BEFORE = re.compile(r"\b(?:total|combined|aggregate|cluster|altogether|across|sum)\b|\d\s*[×x*]\s*$|=\s*$",
+                           re.IGNORECASE)
+_TOTAL_AFTER = re.compile(r"^\s*(?:[×x*]\s*\d|\(\s*\d+\s*[×x*])|\b(?:total|combined|across|in\s+all)\b",
+                          re.IGNORECASE)
+_MEMORY_HEADER = re.compile(r"GPU\s*mem|mem\w*\s*(?:/|per)\s*GPU|VRAM|HBM", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    amount: MemoryAmount  # columns are the line's
+    mention: GpuMention | None  # the GPU the amount is attached to, when one is named
+    written: str  # the offending text, for the message
+
+
+class GpuMemoryMismatch(BaseRule):
+    """Catches a changed line that states a per-GPU memory other than the deployment's: a key that names
+    GPU memory (`GPU_MEMORY_GB = 141`, `gpuMemoryGiB: 141`, `vram: 141Gi`, Terraform variables,
+    Kubernetes env vars), or prose and tables ("H200 (141GB)", "141 GB HBM3e per GPU",
+    "| Memory/GPU | 141GB |").
+
+    Why it matters: memory sized for a bigger GPU overflows at load time (CUDA out of memory), and docs
+    that promise it mislead capacity planning.
+
+    Example: `GPU_MEMORY_GB = 141` on a GH200 deployment (96 GB) → suggests `GPU_MEMORY_GB = 96`.
+
+    Units are converted and compared with a tolerance that accepts GB/GiB confusion (96 GB ≈ 96 GiB ≈
+    98,304 MiB ≈ 97,871 MiB). Host memory is not GPU memory (`resources.limits.memory`, `--memory`,
+    `mem_limit`, "RAM", LPDDR), nor the 480 GB in `NVIDIA-GH200-480GB`; totals belong to
+    capacity-mismatch; prose that compares GPUs on purpose ("H200 (141GB) vs GH200 (96GB)") is left alone.
+
+    Fix: safe. The suggestion rewrites only the number, in the same unit and style ("141GB" → "96GB",
+    144384 MiB → 98304).
+    """
+
+    id = "gpu-memory-mismatch"
+    default_severity = Severity.ERROR
+    summary = "A stated per-GPU memory contradicts the deployment's GPU."
+    fix_safe = True
+
+    def check(self, ctx: ReviewContext) -> Iterator[Finding]:
+        for source_file, deployment in ctx.files_with_deployment():
+            if is_manifest_path(ctx, source_file.path) or not source_file.changed_lines:
+                continue
+            keyed = self._keyed_claims(source_file, deployment)
+            for line in changed_lines(source_file):
+                own = keyed.get(line, [])
+                claims = own + self._prose_claims(ctx, source_file, line, deployment, own)
+                wrong = [c for c in claims if not same_memory(c.amount, deployment.gpu_memory_gb)]
+                if wrong:
+                    yield self._finding(source_file, line, wrong, deployment)
+
+    # ---- claims
+
+    @staticmethod
+    def _keyed_claims(source_file: SourceFile, deployment: Deployment) -> dict[int, list[_Claim]]:
+        claims: dict[int, list[_Claim]] = {}
+        for assignment in changed_assignments(source_file):
+            if memory_key_kind(assignment) != "per_gpu" or isinstance(assignment.value, bool):
+                continue
+            if assignment.value is None:
+                continue
+            key_unit = unit_from_name(semantic_key(assignment))
+            amount = parse_memory(str(assignment.value), key_unit)
+            if amount is None or amount.number <= 0:
+                continue
+            if not amount.unit:
+                amount = parse_memory(str(assignment.value), default_memory_unit(amount.number))
+                if amount is None:
+                    continue
+            text = source_file.line_text(assignment.line)
+            span = number_span(text, amount.number_text, value_column(text, assignment))
+            if span is None:
+                continue
+            located = MemoryAmount(span[0], span[1], amount.text, amount.number, amount.number_text, amount.unit,
+                                   amount.unit_text)
+            line_claims = claims.setdefault(assignment.line, [])
+            if all(c.amount.start != located.start for c in line_claims):
+                line_claims.append(_Claim(located, None, f"{semantic_key(assignment)} = {assignment.raw.strip()}"))
+        return claims
+
+    @staticmethod
+    def _prose_claims(
+        ctx: ReviewContext, source_file: SourceFile, line: int, deployment: Deployment, keyed: list[_Claim]
+    ) -> list[_Claim]:
+        text = source_file.line_text(line)
+        amounts = find_memory(text)
+        if not amounts:
+            return []
+        mentions = mentions_of(ctx, text)
+        taken = {c.amount.start for c in keyed}
+        claims = []
+        for amount in amounts:
+            if amount.start in taken or any(m.start <= amount.start < m.end for m in mentions):
+                continue  # a keyed value, or part of a name like NVIDIA-GH200-480GB
+            before, after = text[: amount.start], text[amount.end :]
+            if _HOST.search(before[-25:]) or _HOST.search(after[:25]):
+                continue
+            if _TOTAL_BEFORE.search(before[-20:]) or _TOTAL_AFTER.search(after[:25]):
+                continue
+            mention = next((m for m in reversed(mentions) if m.end <= amount.start
+                            and len(before) - m.end <= 24 and _AFTER_MENTION.match(before[m.end :])), None)
+            if mention is not None and _label_size(mention, amount):
+                continue
+            if (mention is not None or _AFTER_AMOUNT.match(after) or _BEFORE_AMOUNT.search(before[-45:])
+                    or _MEMORY_HEADER.search(column_header(source_file, line, amount.start))):
+                written = text[mention.start : amount.end] if mention is not None else amount.text
+                claims.append(_Claim(amount, mention, written))
+        if claims and _compares(ctx, source_file, line, text, claims, mentions, deployment):
+            return []
+        return claims
+
+    # ---- finding
+
+    def _finding(self, source_file: SourceFile, line: int, wrong: list[_Claim], deployment: Deployment) -> Finding:
+        text = source_file.line_text(line)
+        edits = [(c.amount.start, c.amount.start + len(c.amount.number_text),
+                  memory_number_text(deployment.gpu_memory_gb, c.amount)) for c in wrong]
+        first = wrong[0].amount
+        stated = format_gb(round(first.nominal_gb, 1))
+        written = wrong[0].written
+        expected = format_gb(deployment.gpu_memory_gb)
+        return self.finding(
+            source_file,
+            line,
+            f"`{written}` states {stated} per GPU, but deployment `{deployment.name}` runs {deployment.gpu.name} "
+            f"with {expected} per GPU.",
+            evidence=text,
+            deployment=deployment,
+            suggestion=apply_edits(text, edits),
+            component="Memory per GPU",
+            stated=stated,
+            expected=expected,
+        )
+
+
+def _label_size(mention: GpuMention, amount: MemoryAmount) -> bool:
+    """ "GH200 480GB" names the superchip's HBM + LPDDR total, as its product label does: not GPU memory."""
+    spellings = (mention.gpu.name, *mention.gpu.aliases, *mention.gpu.product_labels)
+    number = amount.number_text.replace(",", "")
+    return any(re.search(rf"(?<!\d){number}\s?G", spelling) for spelling in spellings) and not same_memory(
+        amount, mention.gpu.memory_gb
+    )
+
+
+def _compares(
+    ctx: ReviewContext,
+    source_file: SourceFile,
+    line: int,
+    text: str,
+    claims: list[_Claim],
+    mentions: list[GpuMention],
+    deployment: Deployment,
+) -> bool:
+    """True when the line compares GPUs on purpose ("H200 (141GB) vs GH200 (96GB)", "from A10 (24GB) to
+    GH200") or is a row of a comparison table that also lists the deployment's value."""
+    consistent = any(same_memory(amount, deployment.gpu_memory_gb) for amount in find_memory(text))
+    attached = {id(c.mention) for c in claims if c.mention is not None}
+    other_deployment_mention = any(
+        m.gpu.same_model(deployment.gpu) and id(m) not in attached for m in mentions
+    )
+    if is_table_row(text):
+        if consistent:
+            return True
+        # Other rows of the table name the deployment's GPU: a table of GPUs, not a claim about ours.
+        wrong_gpu = [c for c in claims if c.mention is not None and not c.mention.gpu.same_model(deployment.gpu)]
+        if wrong_gpu and any(
+            m.gpu.same_model(deployment.gpu)
+            for row in table_rows(source_file.lines, line)
+            if row != line
+            for m in mentions_of(ctx, source_file.line_text(row))
+        ):
+            return True
+    return bool(COMPARISON.search(text)) and (consistent or other_deployment_mention)

@@ -83,9 +83,9 @@ def _combine_edits(original: str, suggestions: list[str]) -> str | None:
     edits.sort()
     merged: list[tuple[int, int, str]] = []
     for edit in edits:
+        if merged and edit == merged[-1]:
+            continue  # two rules proposing the same edit (also a zero-width insert: "H200" → "GH200")
         if merged and edit[0] < merged[-1][1]:
-            if edit == merged[-1]:
-                continue  # two rules proposing the same edit
             return None  # overlapping, different edits: no safe combination
         merged.append(edit)
     out, cursor = [], 0

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import cached_property
+from itertools import pairwise
 
-from app.catalog import GpuMention
+from app.catalog import GpuMention, GpuSpec, MentionKind
 from app.context import ReviewContext, SourceFile
-from app.formats import SpanKind
+from app.formats import SpanKind, TextSpan
 from app.manifest import MANIFEST_PATHS, Deployment
 
 _WORD = r"A-Za-z0-9_"
@@ -24,7 +26,7 @@ _SENTENCE_WORDS = 4  # a string literal with this many words reads as prose ("th
 COMPARISON = re.compile(
     r"\b(?:vs|versus|instead\s+of|rather\s+than|compared?\s+(?:to|with)|comparison|comparing|unlike|than"
     r"|from\b.{0,80}?\bto|upgrad\w*|downgrad\w*|migrat\w*|previous\w*|formerly|former|legacy|old|older"
-    r"|replac\w*|switch\w*|mov(?:e|ed|ing)\s+(?:off|away|from)|no\s+longer|not|was|were|used\s+to)\b"
+    r"|replac\w*|switch\w*|mov(?:e|ed|ing)\s+(?:off|away|from)|no\s+longer|not|was|were|used\s+to|benchmark\w*)\b"
     r"|→|->|=>",
     re.IGNORECASE,
 )
@@ -57,53 +59,125 @@ def is_manifest_path(ctx: ReviewContext, path: str) -> bool:
 
 
 class LineKinds:
-    """Where comments, prose, strings and code sit on each line of one file (built once per file)."""
+    """Where comments, prose, strings and code sit on each line of one file. Lines are located lazily:
+    repository-wide rules only ever look at the few lines that mention what they search for."""
 
     def __init__(self, source_file: SourceFile) -> None:
-        facts = source_file.facts
-        self._format = facts.format
-        self._ranges: dict[int, list[tuple[int, int, SpanKind]]] = {}
-        search_from: dict[int, int] = {}
-        for span in facts.spans:
-            line_text = source_file.line_text(span.line)
+        self._file = source_file
+        self._located: dict[int, list[tuple[int, int, SpanKind]]] = {}
+
+    @cached_property
+    def _format(self) -> str:
+        return self._file.facts.format
+
+    @cached_property
+    def _spans(self) -> dict[int, list[TextSpan]]:
+        by_line: dict[int, list[TextSpan]] = {}
+        for span in self._file.facts.spans:
+            by_line.setdefault(span.line, []).append(span)
+        return by_line
+
+    def _ranges(self, line: int) -> list[tuple[int, int, SpanKind]]:
+        ranges = self._located.get(line)
+        if ranges is None:
+            ranges = self._located[line] = self._locate(line)
+        return ranges
+
+    def _locate(self, line: int) -> list[tuple[int, int, SpanKind]]:
+        line_text = self._file.line_text(line)
+        ranges: list[tuple[int, int, SpanKind]] = []
+        search_from = 0
+        for span in self._spans.get(line, ()):
             if not span.text.strip():
                 continue
-            start = line_text.find(span.text, search_from.get(span.line, 0))
-            if start < 0:
-                start = line_text.find(span.text)
+            if span.kind == "comment":
+                start = line_text.rfind(span.text)  # a comment ends its line; the same words may come earlier
+            else:
+                start = line_text.find(span.text, search_from)
+                if start < 0:
+                    start = line_text.find(span.text)
             if start < 0:
                 # The extractor normalized the text: a prose or table span stands for its whole line.
                 if span.kind in PROSE_KINDS:
-                    self._ranges.setdefault(span.line, []).append((0, len(line_text), span.kind))
+                    ranges.append((0, len(line_text), span.kind))
                 continue
-            search_from[span.line] = start + len(span.text)
-            self._ranges.setdefault(span.line, []).append((start, start + len(span.text), span.kind))
+            if span.text != line_text:
+                search_from = start + len(span.text)
+            ranges.append((start, start + len(span.text), span.kind))
+        if self._file.facts.parse_error is not None:
+            # The extractor fell back to one span per line: find trailing comments ourselves, so that
+            # "gpu: H200  # GH200 in production" still tells the value from the comment.
+            start = comment_start(line_text, _COMMENT_MARKERS.get(self._format, ()))
+            if start >= 0:
+                ranges.append((start, len(line_text), "comment"))
+        return ranges
 
     def kind_at(self, line: int, column: int) -> SpanKind:
-        best: tuple[int, SpanKind] | None = None
-        for start, end, kind in self._ranges.get(line, ()):
-            if start <= column < end and (best is None or end - start < best[0]):
-                best = (end - start, kind)  # the innermost span wins (a string inside a code line)
+        best: tuple[int, int, SpanKind] | None = None
+        for start, end, kind in self._ranges(line):
+            # The innermost span wins (a string inside a code line); on a tie, the more specific kind.
+            rank = (end - start, kind == "code")
+            if start <= column < end and (best is None or rank < best[:2]):
+                best = (*rank, kind)
         if best is not None:
-            return best[1]
+            return best[2]
         return "prose" if self._format in _PROSE_FORMATS else "code"
 
     def span_text_at(self, line: int, column: int, line_text: str) -> str:
         """The text of the innermost span at the column (the whole line when no span covers it)."""
         best: tuple[int, int] | None = None
-        for start, end, _kind in self._ranges.get(line, ()):
+        for start, end, _kind in self._ranges(line):
             if start <= column < end and (best is None or end - start < best[1] - best[0]):
                 best = (start, end)
         return line_text[best[0] : best[1]] if best else line_text
 
+    def code_only(self, line: int, line_text: str) -> str:
+        """The line with its human text (comments, prose) blanked: "# GH200 hosts are arm64" proves nothing."""
+        cuts = sorted({0, len(line_text)} | {p for s, e, _ in self._ranges(line) for p in (s, e)})
+        out = []
+        for start, end in pairwise(cuts):
+            if start >= len(line_text):
+                break
+            end = min(end, len(line_text))
+            prose = self.is_prose(line, start, line_text)
+            out.append(" " * (end - start) if prose else line_text[start:end])
+        return "".join(out)
+
     def is_prose(self, line: int, column: int, line_text: str) -> bool:
         """Human text: a comment, Markdown prose or table, or a string literal that reads as a sentence."""
         kind = self.kind_at(line, column)
+        if kind == "prose":
+            # A lone word is no sentence (a URL or a pinned requirement), and a plain .txt file holds
+            # lists as often as sentences.
+            return len(line_text.split()) >= (_SENTENCE_WORDS if self._format == "text" else 2)
         if kind in PROSE_KINDS:
             return True
         if kind == "string":
             return len(self.span_text_at(line, column, line_text).split()) >= _SENTENCE_WORDS
         return False
+
+
+_HASH = ("#",)
+_COMMENT_MARKERS: dict[str, tuple[str, ...]] = {
+    "yaml": _HASH, "python": _HASH, "shell": _HASH, "dockerfile": _HASH, "toml": _HASH, "env": _HASH,
+    "hcl": ("#", "//"), "typescript": ("//",), "javascript": ("//",),
+}
+
+
+def comment_start(text: str, markers: tuple[str, ...]) -> int:
+    """Index of a comment marker outside quotes that starts the line or follows whitespace, else -1."""
+    quote = ""
+    for index, char in enumerate(text):
+        if quote:
+            if char == quote and text[index - 1] != "\\":
+                quote = ""
+            continue
+        if char in "\"'`":
+            quote = char
+            continue
+        if (index == 0 or text[index - 1].isspace()) and any(text.startswith(m, index) for m in markers):
+            return index
+    return -1
 
 
 def markdown_table_block(lines: list[str], line: int) -> range:
@@ -123,6 +197,47 @@ def mentions_of(ctx: ReviewContext, text: str) -> list[GpuMention]:
     return ctx.catalog.find_mentions(text) if text.strip() else []
 
 
+_URL = re.compile(r"\b(?:https?|s3|gs)://\S+")
+
+
+def claimed_gpus(
+    ctx: ReviewContext, source_file: SourceFile, kinds: LineKinds, line: int, target: GpuSpec
+) -> list[GpuMention]:
+    """The mentions on `line` that state a GPU other than `target` as what the code runs on.
+
+    Left out: prose that compares GPUs on purpose (comparison words, the target named on the same line,
+    two or more other models, a Markdown table that lists the target in another row), code lists and
+    lookup tables that also hold the target, and names inside URLs (a page, not hardware).
+    """
+    text = source_file.line_text(line)
+    mentions = mentions_of(ctx, text)
+    others = [m for m in mentions if not m.gpu.same_model(target)]
+    if not others:
+        return []
+    urls = [u.span() for u in _URL.finditer(text)]
+    others = [m for m in others if not any(s <= m.start < e for s, e in urls)]
+    right = [m for m in mentions if m.gpu.same_model(target)]
+    right_in_code = any(not kinds.is_prose(line, m.start, text) for m in right)
+    several = len({m.gpu.family for m in others}) > 1
+    claims = []
+    table_has_target: bool | None = None
+    for mention in others:
+        if not kinds.is_prose(line, mention.start, text):
+            if not right_in_code:
+                claims.append(mention)
+            continue
+        if right or several or COMPARISON.search(text):
+            continue
+        if table_has_target is None:
+            table = markdown_table_block(source_file.lines, line)
+            table_has_target = any(
+                m.gpu.same_model(target) for row in table for m in mentions_of(ctx, source_file.line_text(row))
+            )
+        if not table_has_target:
+            claims.append(mention)
+    return claims
+
+
 def _shape(instance_type: str) -> str:
     """A coarse provider style, so an AWS instance type is never suggested in place of a Lambda one."""
     if instance_type.startswith("gpu_"):
@@ -136,18 +251,35 @@ def _shape(instance_type: str) -> str:
     return "other"
 
 
+def mention_kind(mention: GpuMention) -> MentionKind:
+    """The kind of spelling as written: `NVIDIA-H200` is the product label even where an alias
+    ("NVIDIA H200") claimed the same letters first."""
+    text = mention.text.lower()
+    if any(text == label.lower() for label in mention.gpu.product_labels):
+        return "product_label"
+    gpu = mention.gpu
+    names = {n.lower() for n in (gpu.name, gpu.family, *gpu.aliases)}
+    if mention.kind == "name" and text not in names and any(text == label.lower() for label in gpu.node_labels):
+        return "node_label"  # "nvidia-l4", but not "h100", which is also how people write the name
+    return mention.kind
+
+
+_VENDOR = re.compile(r"^(?:nvidia|amd)[\s_-]+", re.IGNORECASE)
+
+
 def equivalent_spelling(mention: GpuMention, deployment: Deployment) -> str | None:
     """The deployment's GPU written the way `mention` was (same kind of name), or None when there is none."""
     gpu = deployment.gpu
-    if mention.kind == "product_label":
+    kind = mention_kind(mention)
+    if kind == "product_label":
         return gpu.product_labels[0] if gpu.product_labels else None
-    if mention.kind == "node_label":
+    if kind == "node_label":
         gke_style = mention.text.lower().startswith("nvidia-")
         for label in gpu.node_labels:
             if label.lower().startswith("nvidia-") == gke_style:
                 return label.lower() if mention.text.islower() else label
         return None
-    if mention.kind == "instance_type":
+    if kind == "instance_type":
         wanted = deployment.instance_type
         if wanted and not any(c in wanted for c in "*?[") and _shape(wanted) == _shape(mention.text):
             return wanted
@@ -156,7 +288,10 @@ def equivalent_spelling(mention: GpuMention, deployment: Deployment) -> str | No
     if " " in name and " " not in mention.text:
         # A config value like `gpu: h100` wants one token: prefer an alias without spaces.
         name = next((a for a in gpu.aliases if " " not in a), name)
-    return name.lower() if mention.text.islower() and not mention.text.isdigit() else name
+    vendor = _VENDOR.match(mention.text)
+    if vendor and not _VENDOR.match(name):
+        name = vendor.group(0) + name  # "NVIDIA H200" → "NVIDIA GH200"
+    return name.lower() if mention.text.islower() else name
 
 
 _PATHY = re.compile(r"(?:/|\\|\.(?:txt|py|ya?ml|json|toml|ts|js|sh|md|cfg|ini|whl|tar|gz|zip|tf)\b|^Dockerfile)")

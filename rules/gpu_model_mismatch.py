@@ -10,22 +10,27 @@ from app.findings import Finding, Severity
 from app.manifest import Deployment
 from app.rule_api import BaseRule
 from rules._text import (
-    COMPARISON,
     LineKinds,
     apply_edits,
+    claimed_gpus,
     equivalent_spelling,
     inside_file_name,
     is_manifest_path,
-    markdown_table_block,
-    mentions_of,
+    mention_kind,
 )
 
-_KIND_WORDS = {
-    "name": "names",
-    "product_label": "selects the GPU product label of",
-    "node_label": "selects the node label of",
-    "instance_type": "uses an instance type that implies",
-}
+
+def describe_mention(mention: GpuMention) -> str:
+    """"Product label `NVIDIA-H200` selects H200", "Names H200 (`h200`)": what the text claims, as written."""
+    gpu = mention.gpu.name
+    kind = mention_kind(mention)
+    if kind == "product_label":
+        return f"Product label `{mention.text}` selects {gpu}"
+    if kind == "node_label":
+        return f"Node label `{mention.text}` selects {gpu}"
+    if kind == "instance_type":
+        return f"Instance type `{mention.text}` implies {gpu}"
+    return f"Names {gpu}" if mention.text == gpu else f"Names {gpu} (`{mention.text}`)"
 
 
 class GpuModelMismatch(BaseRule):
@@ -39,12 +44,14 @@ class GpuModelMismatch(BaseRule):
     Example: `accelerators: H200:8` where align.yaml says `gpu: GH200` → suggests `accelerators: GH200:8`.
 
     Prose that compares GPUs on purpose ("upgrade from A10 to GH200", "H200 vs GH200", "previously ran on
-    A100") is left alone; code and config values always count.
+    A100", a table that also lists the deployment's GPU) is left alone, and so are links and code lists
+    that also hold the deployment's GPU; other code and config values always count.
 
     Fix: safe. The suggestion swaps each wrong mention for the deployment's GPU spelled the same way (a
     name for a name, a product label for a product label, the deployment's instance type for an instance
     type of the same provider), token-bounded, so an existing GH200 is never touched. No suggestion when
-    the deployment has no equivalent or the mention is part of a file name.
+    the deployment has no equivalent, the line names several other models, or the mention is part of a
+    file name.
     """
 
     id = "gpu-model-mismatch"
@@ -65,30 +72,30 @@ class GpuModelMismatch(BaseRule):
     def _check_line(
         self, ctx: ReviewContext, source_file: SourceFile, kinds: LineKinds, line: int, deployment: Deployment
     ) -> Finding | None:
-        text = source_file.line_text(line)
-        mentions = mentions_of(ctx, text)
-        wrong = [m for m in mentions if not m.gpu.same_model(deployment.gpu)]
-        if not wrong:
-            return None
-        right = [m for m in mentions if m.gpu.same_model(deployment.gpu)]
-        flagged = [m for m in wrong if self._claims(ctx, source_file, kinds, line, text, m, right, deployment)]
+        flagged = claimed_gpus(ctx, source_file, kinds, line, deployment.gpu)
         if not flagged:
             return None
-        edits = []
-        for mention in flagged:
-            replacement = equivalent_spelling(mention, deployment)
-            if replacement is None or inside_file_name(text, mention.start, mention.end):
-                edits = []
-                break
-            edits.append((mention.start, mention.end, replacement))
+        text = source_file.line_text(line)
+        edits: list[tuple[int, int, str]] = []
+        # Several different models on one line ("H100 or A100") have no single right replacement.
+        if len({m.gpu.name for m in flagged}) == 1:
+            for mention in flagged:
+                replacement = equivalent_spelling(mention, deployment)
+                if replacement is None or inside_file_name(text, mention.start, mention.end):
+                    edits = []
+                    break
+                edits.append((mention.start, mention.end, replacement))
         suggestion = apply_edits(text, edits) if edits else None
         first = flagged[0]
         stated = ", ".join(dict.fromkeys(m.text for m in flagged))
+        claim = describe_mention(first)
+        others = list(dict.fromkeys(m.gpu.name for m in flagged if m.gpu.name != first.gpu.name))
+        if others:
+            claim += " (and " + ", ".join(others) + ")"
         return self.finding(
             source_file,
             line,
-            f"`{first.text}` {_KIND_WORDS[first.kind]} {first.gpu.name}, but deployment `{deployment.name}` "
-            f"runs {deployment.gpu.name}.",
+            f"{claim}, but deployment `{deployment.name}` runs {deployment.gpu.name}.",
             evidence=text,
             deployment=deployment,
             suggestion=suggestion,
@@ -96,26 +103,3 @@ class GpuModelMismatch(BaseRule):
             stated=stated,
             expected=deployment.gpu.name,
         )
-
-    @staticmethod
-    def _claims(
-        ctx: ReviewContext,
-        source_file: SourceFile,
-        kinds: LineKinds,
-        line: int,
-        text: str,
-        mention: GpuMention,
-        right: list[GpuMention],
-        deployment: Deployment,
-    ) -> bool:
-        """True when the mention states what the code runs on, rather than comparing GPUs on purpose."""
-        if kinds.is_prose(line, mention.start, text):
-            if right or COMPARISON.search(text):
-                return False
-            # A comparison table lists the deployment's GPU in some other row.
-            table = markdown_table_block(source_file.lines, line)
-            return not any(
-                m.gpu.same_model(deployment.gpu) for row in table for m in mentions_of(ctx, source_file.line_text(row))
-            )
-        # A list or lookup table in code that also holds the deployment's GPU is a catalog, not a claim.
-        return not any(not kinds.is_prose(line, m.start, text) for m in right)

@@ -60,17 +60,16 @@ class FileFacts:
 def detect_format(path: str, text: str) -> FormatName:
     """By name and extension first (Dockerfile*, *.tf, .env*, *.md ...), then by a shebang."""
     name = path.replace("\\", "/").rsplit("/", 1)[-1].lower()
-    if name in ("dockerfile", "containerfile") or name.startswith(("dockerfile.", "containerfile.")) \
-            or name.endswith(".dockerfile"):
+    suffix = name.rsplit(".", 1)[-1] if "." in name else ""
+    by_suffix = _SUFFIXES.get(suffix)
+    # `Dockerfile.gpu`, `.env.production`: a variant name, unless it ends like code (`dockerfile.py`).
+    if name in ("dockerfile", "containerfile") or name.endswith(".dockerfile") or (
+            by_suffix is None and name.startswith(("dockerfile.", "containerfile."))):
         return "dockerfile"
     if name == ".envrc":
         return "shell"
-    if name == ".env" or name.startswith(".env.") or name.endswith(".env"):
+    if name == ".env" or name.endswith(".env") or (by_suffix is None and name.startswith(".env.")):
         return "env"
-    if name.endswith(".tf.json"):
-        return "json"
-    suffix = name.rsplit(".", 1)[-1] if "." in name else ""
-    by_suffix = _SUFFIXES.get(suffix)
     if by_suffix is not None:
         return by_suffix
     return _by_shebang(text)
@@ -92,7 +91,7 @@ def extract_as(fmt: FormatName, text: str, *, jsx: bool = False) -> FileFacts:
             return extract_tsx(text, fmt)
         return _extractors()[fmt](text)
     except Exception as exc:  # a parser bug must cost one file's structure, never the review
-        kind: SpanKind = "prose" if fmt in ("markdown", "text") else "code"
+        kind: SpanKind = "prose" if fmt == "markdown" else "code"
         spans = tuple(TextSpan(n, line, kind) for n, line in enumerate(text.splitlines(), 1) if line.strip())
         return FileFacts(fmt, (), spans, f"internal error reading {fmt}: {type(exc).__name__}: {exc}")
 

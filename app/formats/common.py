@@ -93,12 +93,12 @@ def env_aliases(assignments: Sequence[Assignment]) -> list[Assignment]:
         elif path[-2] == "environment" and path[-1].isdigit() and isinstance(item.value, str) and "=" in item.value:
             name, _, value = item.value.partition("=")
             if name.strip():
-                extra.append(Assignment(path[:-1] + (name.strip(),), number_or_str(value), value, item.line,
+                extra.append(Assignment((*path[:-1], name.strip()), number_or_str(value), value, item.line,
                                         item.end_line))
     for parent, name in names.items():
         found = values.get(parent)
         if found is not None:
-            extra.append(Assignment(parent[:-1] + (name,), found.value, found.raw, found.line, found.end_line))
+            extra.append(Assignment((*parent[:-1], name), found.value, found.raw, found.line, found.end_line))
     return extra
 
 

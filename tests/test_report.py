@@ -344,3 +344,20 @@ def test_wants_color_only_for_a_terminal() -> None:
     assert not wants_color(io.StringIO(), {})
     assert wants_color(Tty(), {})
     assert not wants_color(Tty(), {"NO_COLOR": "1"})
+
+
+def test_discrepancy_rows_merge_one_claim_and_keep_arithmetic_apart() -> None:
+    findings = (
+        _finding("capacity-mismatch", Severity.ERROR, "a.md", 3, "total", component="Total GPU memory",
+                 stated="423 GB", expected="288 GB (3 × 96)"),
+        _finding("capacity-mismatch", Severity.ERROR, "b.py", 9, "total", component="Total GPU memory",
+                 stated="423 GB (3 × 141)", expected="288 GB (3 × 96)"),
+        _finding("arithmetic-error", Severity.WARNING, "a.md", 17, "sum", component="Arithmetic",
+                 stated="96GB", expected="141"),
+    )
+    report = render(_result(findings=findings), "markdown")
+    rows = [line for line in report.splitlines() if line.startswith("| **")]
+    assert rows == [
+        "| **Total GPU memory** | 423 GB (3 × 141) | 288 GB (3 × 96) | 32% less memory (2 places) |",
+        "| **Arithmetic** | 96GB | (correct result: 141) | false calculation |",
+    ]

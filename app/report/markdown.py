@@ -125,6 +125,9 @@ def _leading_number(value: str) -> float | None:
     return float(match.group(1).replace(",", "")) if match else None
 
 
+ARITHMETIC = "Arithmetic"  # the component arithmetic-error findings carry
+
+
 def impact(component: str, stated: str, expected: str) -> str | None:
     """What the deployment means compared with what the change says: "32% less memory", "40% cheaper"."""
     claimed, actual = _leading_number(stated), _leading_number(expected)
@@ -161,23 +164,33 @@ def _rule_rank(rule: str) -> int:
 
 
 def _discrepancies(findings: Sequence[Finding], several_deployments: bool) -> list[_Discrepancy]:
-    counts: dict[tuple[str, str, str, str | None], int] = {}
+    """One row per distinct claim. "423 GB" and "423 GB (3 × 141)" are the same claim: rows are keyed by the
+    claimed figure where there is one, and keep the most explicit wording."""
+    rows: dict[tuple[str, str, str, str | None], _Discrepancy] = {}
     for finding in sorted(findings, key=lambda f: _rule_rank(f.rule)):  # stable: path order within a rule
         if not finding.component or not (finding.stated or finding.expected):
             continue
-        key = (finding.component, finding.stated or "—", finding.expected or "—",
+        stated, expected = finding.stated or "—", finding.expected or "—"
+        figure = _leading_number(stated)
+        key = (finding.component, stated if figure is None else f"{figure:g}", expected,
                finding.deployment if several_deployments else None)
-        counts[key] = counts.get(key, 0) + 1
-    return [_Discrepancy(*key, places=n) for key, n in counts.items()]
+        seen = rows.get(key)
+        wording = stated if seen is None or len(stated) > len(seen.stated) else seen.stated
+        rows[key] = _Discrepancy(finding.component, wording, expected, key[3], (seen.places if seen else 0) + 1)
+    return list(rows.values())
 
 
 def _discrepancy_row(row: _Discrepancy) -> str:
-    effect = impact(row.component, row.stated, row.expected) or (
-        "references need updating" if row.places > 1 else "reference needs updating"
-    )
+    if row.component == ARITHMETIC:  # not a comparison with the deployment: the text contradicts itself
+        effect = "false calculation"
+        deployment = f"(correct result: {row.expected})"
+    else:
+        effect = impact(row.component, row.stated, row.expected) or (
+            "references need updating" if row.places > 1 else "reference needs updating"
+        )
+        deployment = row.expected + (f" ({row.deployment})" if row.deployment else "")
     if row.places > 1:
         effect += f" ({row.places:,} places)"
-    deployment = row.expected + (f" ({row.deployment})" if row.deployment else "")
     return f"| **{_cell(row.component)}** | {_cell(row.stated)} | {_cell(deployment)} | {_cell(effect)} |"
 
 

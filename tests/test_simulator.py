@@ -258,14 +258,16 @@ def test_pygithub_authenticates_as_app_and_installation(world: World) -> None:
 
 @pytest.mark.parametrize(
     ("claims", "message"),
-    [
-        ({"exp": int(time.time()) - 10}, "'Expiration time' claim ('exp') must be a numeric value"),
-        ({"exp": int(time.time()) + 700}, "'Expiration time' claim ('exp') is too far in the future"),
-        ({"iat": int(time.time()) + 120}, "'Issued at' claim ('iat') must be an Integer"),
+    [  # times are offsets from when the test runs, not from when it was collected
+        ({"exp": -10}, "'Expiration time' claim ('exp') must be a numeric value"),
+        ({"exp": 700}, "'Expiration time' claim ('exp') is too far in the future"),
+        ({"iat": 120}, "'Issued at' claim ('iat') must be an Integer"),
         ({"iss": "999"}, "A JSON web token could not be decoded"),
     ],
 )
 def test_bad_jwts_are_refused(world: World, claims: dict[str, Any], message: str) -> None:
+    now = int(time.time())
+    claims = {key: now + value if key in ("exp", "iat") else value for key, value in claims.items()}
     response = world.http.get("/app", headers={"Authorization": f"Bearer {world.jwt(**claims)}"})
     assert response.status_code == 401 and response.json()["message"].startswith(message)
 

@@ -6,7 +6,7 @@ The engine only sees this protocol, so it knows nothing of git, GitHub or HTTP.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -52,11 +52,10 @@ class RepoSource(Protocol):
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 
 
-def added_lines_from_patch(patch: str | None) -> frozenset[int]:
-    """Head-side line numbers of `+` lines in unified-diff hunks (GitHub's `patch` field or git's)."""
+def _head_lines(patch: str | None) -> Iterator[tuple[int, bool]]:
+    """(head-side line number, is it added) for every `+` and context line inside the hunks."""
     if not patch:
-        return frozenset()
-    lines: set[int] = set()
+        return
     new_line = 0
     in_hunk = False
     for row in patch.splitlines():
@@ -64,34 +63,16 @@ def added_lines_from_patch(patch: str | None) -> frozenset[int]:
         if match:
             new_line = int(match.group(1))
             in_hunk = True
-            continue
-        if not in_hunk or row.startswith("\\"):
-            continue
-        if row.startswith("+"):
-            lines.add(new_line)
+        elif in_hunk and not row.startswith(("\\", "-")):
+            yield new_line, row.startswith("+")
             new_line += 1
-        elif row.startswith("-"):
-            continue
-        else:
-            new_line += 1
-    return frozenset(lines)
+
+
+def added_lines_from_patch(patch: str | None) -> frozenset[int]:
+    """Head-side line numbers of `+` lines in unified-diff hunks (GitHub's `patch` field or git's)."""
+    return frozenset(line for line, added in _head_lines(patch) if added)
 
 
 def diff_lines_from_patch(patch: str | None) -> frozenset[int]:
     """Head-side lines a review comment may anchor on: added and context lines inside the hunks."""
-    if not patch:
-        return frozenset()
-    lines: set[int] = set()
-    new_line = 0
-    in_hunk = False
-    for row in patch.splitlines():
-        match = _HUNK.match(row)
-        if match:
-            new_line = int(match.group(1))
-            in_hunk = True
-            continue
-        if not in_hunk or row.startswith("\\") or row.startswith("-"):
-            continue
-        lines.add(new_line)
-        new_line += 1
-    return frozenset(lines)
+    return frozenset(line for line, _ in _head_lines(patch))

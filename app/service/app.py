@@ -56,8 +56,10 @@ def _default_queue(settings: Settings, metrics: Metrics, github: Any) -> JobQueu
     deps = WorkerDeps(settings=settings, gateway=github, metrics=metrics) if github is not None \
         else build_worker_deps(settings, metrics)
 
-    return MemoryQueue(lambda job: handle_job(job, deps), size=settings.queue_size, workers=settings.workers,
-                       delivery_ttl=settings.delivery_ttl_seconds)
+    queue = MemoryQueue(lambda job: handle_job(job, deps), size=settings.queue_size, workers=settings.workers,
+                        delivery_ttl=settings.delivery_ttl_seconds)
+    deps.latest_head = queue.latest_head  # a review learns from the queue whether a newer push arrived
+    return queue
 
 
 def create_app(settings: Settings, queue: JobQueue | None = None, github: Any = None,

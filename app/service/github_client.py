@@ -439,13 +439,18 @@ class RepoClient:
 
     # -- check runs -----------------------------------------------------------------------------------
 
+    def list_check_runs(self, head_sha: str, name: str) -> list[dict[str, Any]]:
+        """Every check run called `name` on one commit, newest first, whichever app made it (filter=all:
+        GitHub's default lists only the newest run per name)."""
+        return self._paginate(f"{self._base}/commits/{head_sha}/check-runs", {"check_name": name, "filter": "all"},
+                              key="check_runs")
+
     def create_check_run(self, body: dict[str, Any]) -> dict[str, Any]:
         """`body` must carry an `external_id`: after a 5xx it finds the run that may have been created."""
         external_id = body["external_id"]
 
         def recover() -> dict[str, Any] | None:
-            runs = self._paginate(f"{self._base}/commits/{body['head_sha']}/check-runs",
-                                  {"check_name": body["name"], "filter": "all"}, key="check_runs")
+            runs = self.list_check_runs(body["head_sha"], body["name"])
             return next((r for r in runs if r.get("external_id") == external_id), None)
 
         return dict(self._send("POST", f"{self._base}/check-runs", body=body, recover=recover)[1])

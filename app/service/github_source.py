@@ -2,7 +2,8 @@
 
 Changed files come from the pull request files API (patches included, up to 3,000 files); file contents
 from ONE tarball of the commit, held in memory; single files at other commits (the base `align.yaml`)
-from the contents API. Nothing is checked out and nothing from the pull request is executed.
+from the contents API, unless the change leaves the file alone (then the head's copy is the same).
+Nothing is checked out and nothing from the pull request is executed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ log = logging.getLogger("align.source")
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 _STATUSES = frozenset(get_args(ChangeStatus))
 MAX_SINGLE_READS = 300  # contents-API reads allowed when the archive is too large to download
+PULL_FILES_CAP = 3000  # GitHub lists at most this many files of a pull request
+COMPARE_FILES_CAP = 300  # ... and of a comparison
 
 
 def file_change(entry: Mapping[str, Any]) -> FileChange:
@@ -59,8 +62,10 @@ class GitHubSource:
         self.max_archive_bytes = max_archive_bytes
         self.max_extracted_bytes = max_extracted_bytes
         self._changes: dict[tuple[str, str], list[FileChange]] = {}
+        self._complete: dict[tuple[str, str], bool] = {}  # the listing names every changed path
         self._archives: dict[str, Archive | None] = {}  # None: too large, read file by file
         self._single_reads = 0
+        self._singles: dict[tuple[str, str], bytes | None] = {}
 
     def resolve(self, ref: str) -> str:
         if _SHA.match(ref):
@@ -75,12 +80,29 @@ class GitHubSource:
         if key not in self._changes:
             if head == self.pull_head == self.head:
                 entries = self.client.list_pull_files(self.pull_number, limit=self.max_files)
+                cap = min(self.max_files, PULL_FILES_CAP)
             else:  # an older head (a re-run on a previous commit): the pull's files describe the newest one
                 entries = self.client.compare_files(base, head)
+                cap = COMPARE_FILES_CAP
             self._changes[key] = [file_change(e) for e in entries]
+            self._complete[key] = len(entries) < cap
         return self._changes[key]
 
+    def _same_as_head(self, ref: str, path: str) -> bool:
+        """True when `path` is known to be the same at `ref` (the base) as at the head under review: the
+        change's complete file list does not name it (renames name their old path too). Such a file, like
+        the base `align.yaml` of most pull requests, is read from the head's archive instead of one more
+        request. The list compares the head with its merge base, so the base's version is the one the
+        pull request started from: a pull request that does not touch the file cannot have changed it."""
+        key = (ref, self.head)
+        if ref == self.head or not self._complete.get(key):
+            return False
+        touched = {c.path for c in self._changes[key]} | {c.previous_path for c in self._changes[key]}
+        return path not in touched
+
     def _archive(self, ref: str) -> Archive | None:
+        if ref not in self._archives and self.max_archive_bytes <= 0:
+            self._archives[ref] = None  # archives switched off: their host (codeload) may be unreachable
         if ref not in self._archives:
             try:
                 data = download(self.client.stream_tarball(ref), self.max_archive_bytes)
@@ -91,12 +113,17 @@ class GitHubSource:
         return self._archives[ref]
 
     def _read_single(self, ref: str, path: str) -> bytes | None:
-        if self._single_reads >= MAX_SINGLE_READS:
-            return None
-        self._single_reads += 1
-        return self.client.get_contents(path, ref)
+        key = (ref, path)
+        if key not in self._singles:  # the manifest is read once per side, then again by rules: ask once
+            if self._single_reads >= MAX_SINGLE_READS:
+                return None
+            self._single_reads += 1
+            self._singles[key] = self.client.get_contents(path, ref)
+        return self._singles[key]
 
     def read(self, ref: str, path: str) -> bytes | None:
+        if self._same_as_head(ref, path):
+            ref = self.head
         if ref in self._archives or ref == self.head:
             archive = self._archive(ref)
             if archive is not None:
@@ -105,6 +132,8 @@ class GitHubSource:
 
     def read_many(self, ref: str, paths: Iterable[str]) -> Mapping[str, bytes]:
         wanted = list(paths)
+        if ref != self.head and wanted and all(self._same_as_head(ref, p) for p in wanted):
+            return self.read_many(self.head, wanted)
         if ref == self.head or ref in self._archives:
             archive = self._archive(ref)
             if archive is not None:

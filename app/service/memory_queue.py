@@ -64,6 +64,7 @@ class MemoryQueue:
         self.deliveries = DeliveryLog(delivery_ttl)
         self.dropped = 0  # superseded jobs, for tests and logs
         self._pending: dict[str, deque[Job]] = {}
+        self._heads: dict[str, str] = {}  # pull key -> newest head announced by a pull_request event
         self._running: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._executor: ThreadPoolExecutor | None = None
@@ -99,6 +100,11 @@ class MemoryQueue:
     def depth(self) -> int:
         return sum(len(waiting) for waiting in self._pending.values())
 
+    def latest_head(self, pull_key: str) -> str | None:
+        """The newest head a pull_request event announced for a pull request with jobs waiting or running
+        (read from worker threads: one dict lookup)."""
+        return self._heads.get(pull_key)
+
     def busy(self) -> bool:
         """Jobs waiting or running (read from any thread: tests and the demo poll it)."""
         return bool(self._running) or self.depth() > 0
@@ -113,6 +119,8 @@ class MemoryQueue:
             raise QueueUnavailable(f"queue full ({self.size} jobs waiting)")
         kept.append(job)
         self._pending[job.pull_key] = kept
+        if job.kind == "review" and job.head_sha and job.event.startswith("pull_request."):
+            self._heads[job.pull_key] = job.head_sha
         assert self._idle is not None
         self._idle.clear()
         if job.pull_key not in self._running:
@@ -141,6 +149,7 @@ class MemoryQueue:
             self._running.discard(key)
             if not self._pending.get(key):
                 self._pending.pop(key, None)
+                self._heads.pop(key, None)  # nothing left that could be older
             if not self._running:
                 self._idle.set()
 

@@ -20,6 +20,7 @@ from app.service.github_client import RepoClient
 from app.service.markers import (
     FIXED_PREFIX,
     SUMMARY_MARKER,
+    CommentStatus,
     SummaryState,
     fingerprint_in,
     fingerprint_marker,
@@ -89,18 +90,84 @@ def annotation_batches(
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def start_check_run(client: RepoClient, head_sha: str, external_id: str) -> int:
+def external_id(delivery_id: str, pull_number: int | None) -> str:
+    """Names the job a check run belongs to: a retried job finds its run again by it."""
+    return f"{delivery_id}:{pull_number or ''}"
+
+
+def _pull_of(external: str | None) -> str:
+    return (external or "").rpartition(":")[2]
+
+
+@dataclass(frozen=True)
+class CheckRunHandle:
+    """The `Align` run a review reports on: a new one, or one an earlier try of it left behind."""
+
+    id: int
+    annotations: int = 0  # already on the run (an earlier try of the same job sent them): not sent again
+    reused: bool = False  # an earlier try got this far, so it may have written more: trust nothing cached
+    earlier: bool = False  # this app had Align runs on this commit before this job
+
+
+@dataclass(frozen=True)
+class RunChoice:
+    reusable: Mapping[str, Any] | None  # the run to report on instead of creating one
+    abandoned: list[Mapping[str, Any]]  # runs of dead jobs for the same pull request, to complete
+    earlier: bool  # any run of this app on the commit
+
+
+def choose_run(
+    runs: Sequence[Mapping[str, Any]], external: str, pull_number: int | None, app_id: int | None
+) -> RunChoice:
+    """Which existing `Align` run (newest first, as listed) this job reports on.
+
+    The run of this very job (same external id: a retry after a worker died) whatever its state; else an
+    unfinished run for the same pull request without annotations: its job died (the caller holds the pull
+    request's one-at-a-time lock, so no live job owns it). Other unfinished runs of the pull request are
+    abandoned: completed, so that none stays in progress for ever."""
+    ours = [r for r in runs if app_id is None or (r.get("app") or {}).get("id") in (None, app_id)]
+    reusable = next((r for r in ours if r.get("external_id") == external), None)
+    same_pull = pull_number is not None and _pull_of(external) == str(pull_number)
+    orphans = [r for r in ours if r is not reusable and r.get("status") != "completed" and same_pull
+               and _pull_of(r.get("external_id")) == str(pull_number)]
+    if reusable is None:
+        reusable = next((r for r in orphans if not _annotation_count(r)), None)
+    return RunChoice(reusable, [r for r in orphans if r is not reusable], bool(ours))
+
+
+def _annotation_count(run: Mapping[str, Any]) -> int:
+    return int((run.get("output") or {}).get("annotations_count") or 0)
+
+
+def start_check_run(
+    client: RepoClient, head_sha: str, external: str, pull_number: int | None = None, app_id: int | None = None
+) -> CheckRunHandle:
+    """Report on the run an earlier try of this review left behind, or create one, in progress."""
+    choice = choose_run(client.list_check_runs(head_sha, CHECK_NAME), external, pull_number, app_id)
+    for run in choice.abandoned:
+        complete_check_run(client, int(run["id"]), "neutral", "Replaced by a later run",
+                           "The job that started this run stopped before finishing; a later run reviews this "
+                           "commit.")
+    if choice.reusable is not None:
+        return CheckRunHandle(int(choice.reusable["id"]), _annotation_count(choice.reusable), True, True)
     run = client.create_check_run(
         {
             "name": CHECK_NAME,
             "head_sha": head_sha,
             "status": "in_progress",
             "started_at": now_iso(),
-            "external_id": external_id,
+            "external_id": external,
             "output": {"title": "Reviewing…", "summary": "Align is comparing this change with `align.yaml`."},
         }
     )
-    return int(run["id"])
+    return CheckRunHandle(int(run["id"]), earlier=choice.earlier)
+
+
+def complete_superseded(client: RepoClient, run_id: int, newer_sha: str, pull_number: int | None) -> None:
+    where = f"pull request #{pull_number}" if pull_number else "its pull request"
+    complete_check_run(client, run_id, "neutral", f"Superseded by {sha7(newer_sha)}",
+                       f"This commit is no longer the head of {where}: Align reviews `{sha7(newer_sha)}` "
+                       "instead.")
 
 
 def complete_check_run(
@@ -110,11 +177,17 @@ def complete_check_run(
     title: str,
     summary: str,
     batches: Sequence[Sequence[dict[str, Any]]] = (),
+    already: int = 0,
 ) -> None:
     """All but the last annotation batch first (each PATCH appends), then the completing PATCH with the
-    last batch: one request for a review with at most 50 findings."""
+    last batch: one request for a review with at most 50 findings. `already`: annotations an earlier try
+    of the same review put on the run; they are not sent again."""
+    if already:
+        size = max(len(batch) for batch in batches) if batches else 1
+        rest = [item for batch in batches for item in batch][already:]
+        batches = [rest[i : i + size] for i in range(0, len(rest), size)]
     output: dict[str, Any] = {"title": clip(title, TITLE_LIMIT, "…"), "summary": clip(summary, SUMMARY_LIMIT)}
-    sent = 0
+    sent = already
     for batch in batches[:-1]:
         client.update_check_run(run_id, {"output": {**output, "annotations": list(batch)}}, annotations_before=sent)
         sent += len(batch)
@@ -224,6 +297,27 @@ def _strip_status(body: str) -> str:
     if body.startswith((FIXED_PREFIX, WAIVED_PREFIX)):
         return body.split("\n\n", 1)[1] if "\n\n" in body else ""
     return body
+
+
+def comment_status(body: str) -> CommentStatus:
+    if body.startswith(FIXED_PREFIX):
+        return "fixed"
+    return "waived" if body.startswith(WAIVED_PREFIX) else "open"
+
+
+def wanted_status(fingerprint: str, current: Mapping[str, Finding], waived: Mapping[str, Waiver]) -> CommentStatus:
+    """What a comment should say now (the same decision as `plan_comment_updates`, on the recorded state)."""
+    if fingerprint in current:
+        return "open"
+    return "waived" if fingerprint in waived else "fixed"
+
+
+def needs_edits(
+    known: Mapping[str, CommentStatus], current: Mapping[str, Finding], waived: Mapping[str, Waiver]
+) -> bool:
+    """True when some comment Align posted must change (fixed, waived, or back): only then are the
+    review comments listed, to edit them."""
+    return any(wanted_status(fp, current, waived) != status for fp, status in known.items())
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ Built by `get_settings()` and passed in explicitly: nothing reads settings from 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     private_key: SecretStr | None = None
     private_key_file: Path | None = None
     webhook_secret: SecretStr
+    webhook_secret_file: Path | None = None  # read into webhook_secret when that is not set (Kubernetes Secrets)
     github_api_url: str = "https://api.github.com"
     ca_bundle: Path | None = None  # GitHub Enterprise Server with a private CA
 
@@ -40,7 +41,9 @@ class Settings(BaseSettings):
     annotation_batch: int = Field(default=50, ge=1, le=50)
     max_annotations: int = Field(default=2500, ge=0)
     max_pull_files: int = 3000
-    max_tarball_bytes: int = 200 * 1024 * 1024  # compressed download
+    # Compressed download. 0: never download archives (GitHub redirects them to another host, codeload, that
+    # an egress firewall may block); changed files are then read one by one.
+    max_tarball_bytes: int = 200 * 1024 * 1024
     max_extracted_bytes: int = 512 * 1024 * 1024  # sum of the text files kept in memory
 
     seconds_between_requests: float = 0.25
@@ -51,6 +54,20 @@ class Settings(BaseSettings):
     max_rate_limit_wait: float = 900.0  # longer waits fail the call instead of holding a worker
 
     log_level: str = "INFO"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _load_secret_file(cls, data: Any) -> Any:
+        """ALIGN_WEBHOOK_SECRET_FILE fills webhook_secret (before it is validated as required); a value
+        given directly wins. The file's trailing newline is not part of the secret."""
+        if not isinstance(data, dict) or data.get("webhook_secret") or not data.get("webhook_secret_file"):
+            return data
+        path = Path(str(data["webhook_secret_file"]))
+        try:
+            secret = path.read_text().rstrip("\r\n")
+        except OSError as error:
+            raise ValueError(f"cannot read ALIGN_WEBHOOK_SECRET_FILE {path}: {error.strerror}") from None
+        return {**data, "webhook_secret": secret}
 
     @model_validator(mode="after")
     def _load_key_file(self) -> Settings:
@@ -79,5 +96,7 @@ def get_settings(**overrides: object) -> Settings:
             field = ".".join(str(part) for part in issue["loc"]) or "settings"
             name = f"ALIGN_{field.upper()}" if issue["loc"] else field
             message = "is required" if issue["type"] == "missing" else issue["msg"]
+            if name == "ALIGN_WEBHOOK_SECRET" and issue["type"] == "missing":
+                name = "ALIGN_WEBHOOK_SECRET (or ALIGN_WEBHOOK_SECRET_FILE)"
             reasons.append(f"{name} {message}")
         raise SettingsError("invalid settings: " + "; ".join(reasons)) from None

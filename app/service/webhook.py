@@ -41,6 +41,17 @@ def _pull_numbers(pulls: Any) -> list[int | None]:
     return list(numbers) if numbers else [None]
 
 
+def _pull_facts(payload: Any) -> dict[str, str]:
+    """What the worker needs to know about the pull request, so that it need not ask GitHub: its base and
+    draft state, and for a push the head it replaced (`before`)."""
+    facts = {"base_sha": _get(payload, "pull_request", "base", "sha"), "before": _get(payload, "before")}
+    found = {key: value for key, value in facts.items() if isinstance(value, str) and value}
+    draft = _get(payload, "pull_request", "draft")
+    if isinstance(draft, bool):
+        found["draft"] = "true" if draft else "false"
+    return found
+
+
 def route(event: str, payload: Any, delivery_id: str, app_id: int | None = None) -> list[Job]:
     """The jobs a delivery asks for; empty for events Align ignores."""
     action = _get(payload, "action")
@@ -56,7 +67,7 @@ def route(event: str, payload: Any, delivery_id: str, app_id: int | None = None)
         pull = _get(payload, "pull_request")
         changed_base = action == "edited" and _get(payload, "changes", "base") is not None
         if (action in PULL_REQUEST_ACTIONS or changed_base) and _get(pull, "state") != "closed":
-            return [job("review", _get(pull, "number"), _get(pull, "head", "sha"))]
+            return [job("review", _get(pull, "number"), _get(pull, "head", "sha"), extra=_pull_facts(payload))]
         return []
 
     if event == "check_run":
@@ -74,6 +85,8 @@ def route(event: str, payload: Any, delivery_id: str, app_id: int | None = None)
 
     if event == "check_suite" and action == "rerequested":
         suite = _get(payload, "check_suite")
+        if app_id is not None and _get(suite, "app", "id") not in (None, app_id):
+            return []  # another app's suite
         return [job("review", n, _get(suite, "head_sha")) for n in _pull_numbers(_get(suite, "pull_requests"))]
 
     if event == "issue_comment" and action == "created":

@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from app.findings import Waiver
+from app.findings import Finding, Waiver
 from app.review import ReviewResult
 from app.rule_api import LoadedRules, load_rules
 from app.service import publisher as pub
@@ -22,7 +22,7 @@ from app.service.github_client import GitHubGateway, RepoClient
 from app.service.github_source import GitHubSource
 from app.service.jobs import Job
 from app.service.logging_setup import log_context, redact
-from app.service.markers import SummaryState, fingerprint_in
+from app.service.markers import SUMMARY_MARKER, CommentStatus, SummaryState, fingerprint_in
 from app.service.metrics import Metrics
 from app.service.settings import Settings
 from app.source import FileChange
@@ -44,7 +44,11 @@ def _default_render(*args: Any, **kwargs: Any) -> str:
 
 @dataclass
 class WorkerDeps:
-    """Everything a job needs, passed in (the Redis worker builds the same thing)."""
+    """Everything a job needs, passed in (the Redis worker builds the same thing).
+
+    `latest_head(pull_key)`: the newest head the queue has accepted a pull_request event for, or None;
+    it tells a review whether its pull request moved on without asking GitHub (the memory queue and Redis
+    both know). Without it the worker asks GitHub for the pull request."""
 
     settings: Settings
     gateway: GitHubGateway
@@ -52,6 +56,7 @@ class WorkerDeps:
     review: Callable[..., Any] = _default_review
     render: Callable[..., str] = _default_render
     rules: LoadedRules | None = field(default=None)
+    latest_head: Callable[[str], str | None] | None = None
 
     def loaded_rules(self) -> LoadedRules:
         if self.rules is None:
@@ -60,12 +65,37 @@ class WorkerDeps:
 
 
 def build_worker_deps(settings: Settings, metrics: Metrics | None = None) -> WorkerDeps:
-    """The worker's dependencies from settings; the request budget is shared through Redis in that mode."""
+    """The worker's dependencies from settings; in the distributed mode the request budget is shared
+    through Redis (under this deployment's key prefix) and the newest heads are read from Redis."""
     from app.service.budget import build_budget
 
-    budget = build_budget(settings.queue, settings.redis_url, max_wait=settings.max_rate_limit_wait)
+    prefix = "align"
+    latest_head: Callable[[str], str | None] | None = None
+    if settings.queue == "redis":
+        from app.service.redis_queue import RedisQueueConfig
+
+        config = RedisQueueConfig.from_settings(settings)
+        prefix, latest_head = config.prefix, _redis_latest_head(config)
+    budget = build_budget(settings.queue, settings.redis_url, max_wait=settings.max_rate_limit_wait, prefix=prefix)
     gateway = GitHubGateway(settings, observer=metrics, budget=budget)
-    return WorkerDeps(settings=settings, gateway=gateway, metrics=metrics)
+    return WorkerDeps(settings=settings, gateway=gateway, metrics=metrics, latest_head=latest_head)
+
+
+def _redis_latest_head(config: Any) -> Callable[[str], str | None]:
+    import redis
+
+    from app.service.redis_queue import PullGate, connect
+
+    gate = PullGate(connect(config, socket_timeout=5.0), config)
+
+    def latest_head(pull_key: str) -> str | None:
+        try:
+            return gate.latest_head(pull_key)
+        except redis.RedisError as error:  # not knowing is not a reason to fail a review
+            log.warning("newest head unknown (redis: %s)", type(error).__name__)
+            return None
+
+    return latest_head
 
 
 def handle_job(job: Job, deps: WorkerDeps) -> None:
@@ -84,6 +114,17 @@ def handle_job(job: Job, deps: WorkerDeps) -> None:
             log.info("job finished: %s", outcome, extra={"fields": {"outcome": outcome, "kind": job.kind}})
 
 
+def _pull_from_payload(job: Job) -> dict[str, Any] | None:
+    """The pull request as the webhook described it (route() keeps head, base and draft): a pull_request
+    event is the freshest word on its pull request, and a newer one supersedes this job (see `_newer_head`),
+    so no GET is needed."""
+    base = job.extra.get("base_sha")
+    if not job.event.startswith("pull_request.") or job.pull_number is None or not job.head_sha or not base:
+        return None
+    return {"number": job.pull_number, "state": "open", "draft": job.extra.get("draft") == "true",
+            "head": {"sha": job.head_sha}, "base": {"sha": base}}
+
+
 def _find_pull(client: RepoClient, job: Job, head: str | None) -> dict[str, Any] | None:
     if job.pull_number is not None:
         return client.get_pull(job.pull_number)
@@ -93,6 +134,22 @@ def _find_pull(client: RepoClient, job: Job, head: str | None) -> dict[str, Any]
     return pulls[0] if pulls else None
 
 
+def _newer_head(deps: WorkerDeps, job: Job, head: str) -> str | None:
+    """A newer head the queue accepted for this pull request, if any (None also when nobody knows)."""
+    if deps.latest_head is None:
+        return None
+    latest = deps.latest_head(replace(job, head_sha=head).pull_key)
+    return latest if latest and latest != head else None
+
+
+def _moved_on(deps: WorkerDeps, client: RepoClient, job: Job, number: int, head: str) -> bool:
+    """Has the pull request moved past `head` while this review ran? Asked of the queue when it knows,
+    else of GitHub."""
+    if deps.latest_head is not None:
+        return _newer_head(deps, job, head) is not None
+    return str(client.get_pull(number)["head"]["sha"]) != head
+
+
 def _error_reason(error: BaseException) -> str:
     """What went wrong, for the check run: the error type and message, secrets scrubbed, bounded."""
     return redact(f"`{type(error).__name__}`: {str(error)[:500]}")
@@ -100,28 +157,32 @@ def _error_reason(error: BaseException) -> str:
 
 def run_review(job: Job, deps: WorkerDeps, extra_waivers: Sequence[Waiver]) -> str:
     client = deps.gateway.repo(job.installation_id, job.repository)
-    external_id = f"{job.delivery_id}:{job.pull_number or ''}"
-    run_id: int | None = None
+    external = pub.external_id(job.delivery_id, job.pull_number)
+    run: pub.CheckRunHandle | None = None
     head = job.head_sha
+    app_id = deps.settings.app_id
     try:
+        newer = _newer_head(deps, job, head) if head and job.event.startswith("pull_request.") else None
+        if head and newer:
+            return _supersede(client, job, head, newer, external, app_id)
         if head:
-            run_id = pub.start_check_run(client, head, external_id)
-        pull = _find_pull(client, job, head)
+            run = pub.start_check_run(client, head, external, job.pull_number, app_id)
+        pull = _pull_from_payload(job) or _find_pull(client, job, head)
         if pull is None:
-            if run_id is not None:
-                pub.complete_check_run(client, run_id, "neutral", "No open pull request for this commit",
+            if run is not None:
+                pub.complete_check_run(client, run.id, "neutral", "No open pull request for this commit",
                                        "Align reviews pull requests; this commit is not the head of an open one.")
             return "no-pull"
         head = head or str(pull["head"]["sha"])
-        if run_id is None:
-            run_id = pub.start_check_run(client, head, external_id)
+        if run is None:
+            run = pub.start_check_run(client, head, external, job.pull_number, app_id)
         with log_context(pull=pull["number"], head=head[:7]):
-            return _review_pull(job, deps, client, pull, head, run_id, extra_waivers)
+            return _review_pull(job, deps, client, pull, head, run, extra_waivers)
     except Exception as error:
         log.exception("review failed")
-        if run_id is not None:
+        if run is not None:
             try:
-                pub.complete_check_run(client, run_id, "failure", "Align could not complete this review",
+                pub.complete_check_run(client, run.id, "failure", "Align could not complete this review",
                                        pub.failure_summary(_error_reason(error)))
             except Exception:
                 log.exception("could not complete the check run")
@@ -131,13 +192,48 @@ def run_review(job: Job, deps: WorkerDeps, extra_waivers: Sequence[Waiver]) -> s
         return "failed"
 
 
+def _supersede(client: RepoClient, job: Job, head: str, newer: str, external: str, app_id: int | None) -> str:
+    """A push made this review pointless. An earlier try of it may have left its run in progress (its worker
+    died): complete that run as superseded rather than leave it spinning, and review nothing."""
+    choice = pub.choose_run(client.list_check_runs(head, pub.CHECK_NAME), external, job.pull_number, app_id)
+    for run in [*choice.abandoned, *([choice.reusable] if choice.reusable is not None else [])]:
+        if run.get("status") != "completed":
+            pub.complete_superseded(client, int(run["id"]), newer, job.pull_number)
+    log.info("superseded by %s", newer[:7])
+    return "superseded"
+
+
+def _known_posted(
+    job: Job, head: str, state: SummaryState, run: pub.CheckRunHandle, has_summary: bool, may_post: bool
+) -> dict[str, CommentStatus] | None:
+    """The inline comments Align has on the pull request, from the summary's state, when that state can be
+    trusted to be complete; None sends the run to list them. Every review is followed by a state write, so
+    the state misses one only when a run stopped in between: such a run left its check run unfinished (this
+    job then reuses it), or it ran on a commit other than the state's, so the state is trusted only when it
+    was written for this head, or for the head this push replaced (`before`) and no other run touched this
+    one."""
+    if run.reused:
+        return None
+    if not has_summary:
+        # A pull request just opened, with no Align run on its head yet, has nothing of Align's on it.
+        return {} if job.event == "pull_request.opened" and not run.earlier else None
+    posted = state.posted_map()
+    if posted is None:
+        return None
+    if state.head == head:
+        return posted if state.reviewed_head == head or not may_post else None
+    if run.earlier:
+        return None
+    return posted if state.head is not None and state.head == job.extra.get("before") else None
+
+
 def _review_pull(
     job: Job,
     deps: WorkerDeps,
     client: RepoClient,
     pull: Mapping[str, Any],
     head: str,
-    run_id: int,
+    run: pub.CheckRunHandle,
     extra_waivers: Sequence[Waiver],
 ) -> str:
     settings = deps.settings
@@ -162,16 +258,26 @@ def _review_pull(
     texts = source.texts(head, [c.path for c in changes])
 
     draft = bool(pull.get("draft"))
-    stale = head != current_head or pull.get("state") == "closed"
-    if not stale:
-        # The pull request may have moved while the review ran: look once more before writing over anything.
-        stale = str(client.get_pull(number)["head"]["sha"]) != head
+    # A run for an older head never overwrites a newer one: look once more before writing over anything.
+    stale = head != current_head or pull.get("state") == "closed" or _moved_on(deps, client, job, number, head)
+    no_new_review = draft or state.reviewed_head == head
+    known = _known_posted(job, head, state, run, bool(summaries), not no_new_review)
     extra: list[str] = []
     reviewed = False
+    posted: dict[str, CommentStatus] | None = None
     if not stale:
+
+        def before_review() -> None:
+            """This head's state is already written: a run stopping between the review and the next state
+            write would leave a state that looks complete. Mark it unknown first."""
+            if summaries and state.head == head and state.posted is not None:
+                body = str(summaries[0].get("body") or "")
+                report = body.split(SUMMARY_MARKER, 1)[0].rstrip()
+                client.edit_issue_comment(int(summaries[0]["id"]), pub.summary_body(report, state.with_posted(None)))
+
         try:
-            reviewed = _publish_review(deps, client, number, head, result, changes,
-                                       draft or state.reviewed_head == head, bot, extra)
+            reviewed, posted = _publish_review(deps, client, number, head, result, changes, no_new_review, bot,
+                                               extra, known, before_review)
         except Exception as error:  # the check run must still carry the review's own conclusion
             log.exception("inline review could not be published")
             extra.append(f"_Inline comments could not be posted this time ({_error_reason(error)}); "
@@ -188,12 +294,12 @@ def _review_pull(
     note = f"\n\n_Annotations cover the first {limit} of {len(result.findings)} findings._" \
         if limit < len(result.findings) else ""
     batches = pub.annotation_batches(result.findings, settings.annotation_batch, limit)
-    pub.complete_check_run(client, run_id, result.conclusion, pub.check_title(result),
-                           report(pub.SUMMARY_LIMIT - len(note)) + note, batches)
+    pub.complete_check_run(client, run.id, result.conclusion, pub.check_title(result),
+                           report(pub.SUMMARY_LIMIT - len(note)) + note, batches, already=run.annotations)
 
     if stale:
         return "stale"
-    new_state = SummaryState(head, head if reviewed else state.reviewed_head, state.waivers)
+    new_state = SummaryState(head, head if reviewed else state.reviewed_head, state.waivers).with_posted(posted)
     if summaries or pub.should_create_summary(result, new_state):
         try:  # the check run is complete: a failure here must not turn it into "could not complete"
             room = pub.SUMMARY_LIMIT - len(pub.summary_body("", new_state))
@@ -214,31 +320,56 @@ def _publish_review(
     no_new_review: bool,
     bot: str,
     extra: list[str],
-) -> bool:
-    """Bring inline comments up to date; True when a review was posted for this head. Adds the report's
-    "Fixed since last run" section to `extra`. `no_new_review`: a draft, or this head has its review."""
-    ours = [c for c in client.list_review_comments(number) if pub.is_ours(c, bot)]
+    known: Mapping[str, CommentStatus] | None,
+    before_review: Callable[[], None],
+) -> tuple[bool, dict[str, CommentStatus]]:
+    """Bring inline comments up to date; returns (a review was posted for this head, every inline comment
+    of Align's with its status). Adds the report's "Fixed since last run" section to `extra`.
+    `no_new_review`: a draft, or this head has its review. `known`: the comments from the summary's state
+    (None: unknown, list them)."""
     current = {f.fingerprint: f for f in result.findings}
     waived = {finding.fingerprint: waiver for finding, waiver in result.waived}
-    fixed: list[tuple[Mapping[str, Any], str]] = []
+    judged = result.effective is not None  # with align.yaml missing or invalid no earlier finding is fixed
+    if known is not None and not (judged and pub.needs_edits(known, current, waived)):
+        posted = dict(known)
+    else:
+        posted = _update_comments(client, number, head, current, waived, judged, bot, extra)
+
+    if no_new_review:
+        return False, posted
+    plan = pub.plan_review(result.findings, changes, set(posted), deps.settings.inline_comment_limit)
+    if not plan.comments:
+        return False, posted
+    before_review()
+    marker = pub.review_marker(head)
+    body = {"commit_id": head, "event": "COMMENT", "body": pub.review_body(head, plan), "comments": plan.comments}
+    client.create_review(number, body, marker)
+    posted.update({finding.fingerprint: "open" for finding in plan.inline})
+    return True, posted
+
+
+def _update_comments(
+    client: RepoClient,
+    number: int,
+    head: str,
+    current: Mapping[str, Finding],
+    waived: Mapping[str, Waiver],
+    judged: bool,
+    bot: str,
+    extra: list[str],
+) -> dict[str, CommentStatus]:
+    """List Align's inline comments and mark those whose finding disappeared as fixed (or waived), or
+    unmark one whose finding came back. Returns every one with its status after the edits."""
+    ours = [c for c in client.list_review_comments(number) if pub.is_ours(c, bot)]
+    statuses = {fp: pub.comment_status(str(c.get("body") or "")) for c in ours if (fp := fingerprint_in(c.get("body")))}
     by_id = {int(c["id"]): c for c in ours}
-    # With align.yaml missing or invalid nothing was judged, so no earlier finding counts as fixed.
-    updates = pub.plan_comment_updates(ours, current, waived, head) if result.effective is not None else []
-    for update in updates:
+    fixed: list[tuple[Mapping[str, Any], str]] = []
+    for update in pub.plan_comment_updates(ours, current, waived, head) if judged else []:
         client.edit_review_comment(update.comment_id, update.body)
+        statuses[update.fingerprint] = pub.comment_status(update.body)
         if update.fixed:
             fixed.append((by_id[update.comment_id], pub.rule_of(update.body.split("\n\n", 1)[-1])))
     section = pub.fixed_section(fixed, head)
     if section:
         extra.append(section)
-
-    if no_new_review:
-        return False
-    posted = {fp for c in ours if (fp := fingerprint_in(c.get("body")))}
-    plan = pub.plan_review(result.findings, changes, posted, deps.settings.inline_comment_limit)
-    if not plan.comments:
-        return False
-    marker = pub.review_marker(head)
-    body = {"commit_id": head, "event": "COMMENT", "body": pub.review_body(head, plan), "comments": plan.comments}
-    client.create_review(number, body, marker)
-    return True
+    return statuses

@@ -106,3 +106,30 @@ def test_delivery_log_is_bounded_in_size_and_age() -> None:
     assert log.first("a")  # evicted by size
     log.forget("d")
     assert log.first("d")
+
+
+def test_a_running_review_learns_that_a_newer_head_arrived() -> None:
+    async def scenario() -> tuple[list[str | None], str | None]:
+        started, release = threading.Event(), threading.Event()
+        seen: list[str | None] = []
+        queue: MemoryQueue
+
+        def handler(j: Job) -> None:
+            started.set()
+            release.wait(5)
+            seen.append(queue.latest_head(j.pull_key))
+
+        queue = MemoryQueue(handler, size=10, workers=2)
+        await queue.start()
+        await queue.enqueue(job(head="h1"))
+        await asyncio.get_running_loop().run_in_executor(None, started.wait, 5)
+        await queue.enqueue(job("check_run.rerequested", head="h0"))  # a re-run announces no head
+        await queue.enqueue(job(head="h2"))
+        release.set()
+        await queue.join(5)
+        await queue.stop()
+        return seen, queue.latest_head(job().pull_key)
+
+    seen, after = asyncio.run(scenario())
+    assert seen == ["h2", "h2"]  # h1 saw that it was superseded (h0's re-run was replaced), h2 saw itself
+    assert after is None  # forgotten once the pull request has nothing waiting or running

@@ -135,3 +135,69 @@ def test_titles_and_when_a_summary_is_created() -> None:
     assert not should_create_summary(clean, SummaryState())
     assert should_create_summary(failing, SummaryState())
     assert should_create_summary(clean, SummaryState(waivers=(Waiver("x", "a", "r"),)))
+
+
+def test_posted_comments_state_round_trip_and_cap() -> None:
+    from app.service.markers import MAX_POSTED
+
+    posted = {"a" * 16: "open", "b" * 16: "fixed", "c" * 16: "waived"}
+    state = SummaryState("h" * 40, "h" * 40).with_posted(posted)  # type: ignore[arg-type]
+    decoded = SummaryState.decode(summary_body("report", state))
+    assert decoded == state and decoded.posted_map() == posted
+    assert decoded.with_waiver(Waiver("x", "a", "r")).posted == state.posted  # commands keep it
+    too_many = {f"{i:016x}": "open" for i in range(MAX_POSTED + 1)}
+    assert state.with_posted(too_many).posted is None  # type: ignore[arg-type]
+    assert SummaryState.decode(summary_body("r", SummaryState("h" * 40))).posted is None  # unknown, not empty
+
+
+def test_only_a_changed_comment_status_needs_the_comments_listed() -> None:
+    from app.service.publisher import needs_edits
+
+    current = {"a" * 16: finding(1, fp="a" * 16)}
+    waived = {"w" * 16: Waiver("w" * 16, "bob", "ok")}
+    assert not needs_edits({"a" * 16: "open", "f" * 16: "fixed", "w" * 16: "waived"}, current, waived)
+    assert needs_edits({"f" * 16: "open"}, current, waived)  # disappeared: mark fixed
+    assert needs_edits({"a" * 16: "fixed"}, current, waived)  # came back
+    assert needs_edits({"w" * 16: "open"}, current, waived)  # waived since
+
+
+def _run(run_id: int, external: str, status: str = "in_progress", app: int = 1, annotations: int = 0) -> dict:
+    return {"id": run_id, "external_id": external, "status": status, "app": {"id": app},
+            "output": {"annotations_count": annotations}}
+
+
+def test_which_check_run_a_job_reports_on() -> None:
+    from app.service.publisher import choose_run
+
+    mine = _run(5, "d1:7", status="completed", annotations=3)
+    choice = choose_run([_run(6, "d2:7"), mine], "d1:7", 7, app_id=1)
+    assert choice.reusable is mine and [r["id"] for r in choice.abandoned] == [6]  # its own run, whatever state
+    choice = choose_run([_run(9, "d3:7", app=2), _run(8, "d2:8"), _run(6, "d2:7")], "d1:7", 7, app_id=1)
+    assert choice.reusable is not None and choice.reusable["id"] == 6  # a dead job's run of this pull request
+    assert choice.abandoned == [] and choice.earlier
+    choice = choose_run([_run(6, "d2:7", annotations=50)], "d1:7", 7, app_id=1)
+    assert choice.reusable is None and [r["id"] for r in choice.abandoned] == [6]  # its annotations are not ours
+    choice = choose_run([_run(6, "d2:", status="in_progress")], "d1:", None, app_id=1)
+    assert choice.reusable is None and choice.abandoned == []  # no pull request: no lock says it is dead
+    assert not choose_run([_run(9, "d1:7", app=2)], "d1:7", 7, app_id=1).earlier  # another app's "Align"
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.sent: list[tuple[int, int]] = []  # (annotations in the PATCH, annotations_before)
+
+    def update_check_run(self, run_id: int, body: dict, annotations_before: int = 0) -> dict:
+        self.sent.append((len(body["output"].get("annotations", [])), annotations_before))
+        return {}
+
+
+def test_a_resumed_run_gets_only_the_annotations_it_lacks() -> None:
+    from app.service.publisher import complete_check_run
+
+    batches = annotation_batches([finding(i, fp=f"{i:016x}") for i in range(1, 121)], 50)
+    client = _Recorder()
+    complete_check_run(client, 1, "failure", "t", "s", batches, already=50)  # type: ignore[arg-type]
+    assert client.sent == [(50, 50), (20, 100)]
+    client = _Recorder()
+    complete_check_run(client, 1, "failure", "t", "s", batches, already=120)  # type: ignore[arg-type]
+    assert client.sent == [(0, 120)]  # only the completing PATCH

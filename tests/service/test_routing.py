@@ -107,3 +107,20 @@ def test_app_manifest_asks_for_what_the_service_uses() -> None:
     assert manifest["default_permissions"] == TOKEN_PERMISSIONS
     assert set(manifest["default_events"]) == {"pull_request", "issue_comment", "check_run", "check_suite"}
     assert manifest["hook_attributes"]["url"].endswith("/api/github/webhooks")
+
+
+def test_pull_request_jobs_carry_what_the_worker_would_otherwise_ask_for() -> None:
+    payload = pr_payload("synchronize", before="f" * 40)
+    [job] = route("pull_request", payload, "d")
+    assert job.extra == {"base_sha": "b" * 40, "draft": "false", "before": "f" * 40}
+    payload["pull_request"]["draft"] = True
+    [job] = route("pull_request", payload, "d")
+    assert job.extra["draft"] == "true"
+
+
+def test_another_apps_check_suite_is_ignored() -> None:
+    suite = {"action": "rerequested", "repository": {"full_name": "octo/repo"}, "installation": {"id": 42},
+             "check_suite": {"head_sha": "c" * 40, "app": {"id": 99}, "pull_requests": [{"number": 3}]}}
+    assert route("check_suite", suite, "d", app_id=1) == []
+    suite["check_suite"]["app"]["id"] = 1
+    assert [j.pull_number for j in route("check_suite", suite, "d", app_id=1)] == [3]

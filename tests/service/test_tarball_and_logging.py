@@ -101,3 +101,23 @@ def test_env_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.delenv("ALIGN_WEBHOOK_SECRET", raising=False)
     settings = get_settings(_env_file=str(env))
     assert settings.webhook_secret.get_secret_value() == "from-file" and settings.inline_comment_limit == 5
+
+
+def test_webhook_secret_from_a_mounted_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kubernetes mounts the Secret as a file; its trailing newline is not part of the secret."""
+    monkeypatch.delenv("ALIGN_WEBHOOK_SECRET", raising=False)
+    secret = tmp_path / "webhook-secret"
+    secret.write_text("mounted-s3cret\n")
+    monkeypatch.setenv("ALIGN_WEBHOOK_SECRET_FILE", str(secret))
+    assert get_settings(_env_file=None).webhook_secret.get_secret_value() == "mounted-s3cret"
+    monkeypatch.setenv("ALIGN_WEBHOOK_SECRET", "direct")  # a value given directly wins
+    assert get_settings(_env_file=None).webhook_secret.get_secret_value() == "direct"
+    monkeypatch.delenv("ALIGN_WEBHOOK_SECRET")
+    monkeypatch.setenv("ALIGN_WEBHOOK_SECRET_FILE", str(tmp_path / "missing"))
+    with pytest.raises(SettingsError, match="cannot read ALIGN_WEBHOOK_SECRET_FILE") as error:
+        get_settings(_env_file=None)
+    assert "mounted-s3cret" not in str(error.value)
+    secret.write_text("\n")
+    monkeypatch.setenv("ALIGN_WEBHOOK_SECRET_FILE", str(secret))
+    with pytest.raises(SettingsError, match="empty"):
+        get_settings(_env_file=None)

@@ -152,7 +152,7 @@ def test_readyz_is_503_when_the_queue_is_not_running() -> None:
 def test_webhook_secret_is_required() -> None:
     from app.service.settings import SettingsError, get_settings
 
-    with pytest.raises(SettingsError, match="ALIGN_WEBHOOK_SECRET is required"):
+    with pytest.raises(SettingsError, match=r"ALIGN_WEBHOOK_SECRET \(or ALIGN_WEBHOOK_SECRET_FILE\) is required"):
         get_settings(_env_file=None)
 
 

@@ -64,6 +64,7 @@ class MemoryQueue:
         self.deliveries = DeliveryLog(delivery_ttl)
         self.dropped = 0  # superseded jobs, for tests and logs
         self._pending: dict[str, deque[Job]] = {}
+        self._depth = 0  # jobs waiting in _pending, kept as a count: enqueue must not walk every pull request
         self._heads: dict[str, str] = {}  # pull key -> newest head announced by a pull_request event
         self._running: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -82,6 +83,7 @@ class MemoryQueue:
         """Let running jobs finish; waiting ones are dropped (GitHub shows their check runs as never started)."""
         executor, self._executor = self._executor, None
         self._pending.clear()
+        self._depth = 0
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         if executor is not None:
@@ -98,7 +100,7 @@ class MemoryQueue:
         self.deliveries.forget(delivery_id)
 
     def depth(self) -> int:
-        return sum(len(waiting) for waiting in self._pending.values())
+        return self._depth
 
     def latest_head(self, pull_key: str) -> str | None:
         """The newest head a pull_request event announced for a pull request with jobs waiting or running
@@ -114,11 +116,13 @@ class MemoryQueue:
             raise QueueUnavailable("queue is not running")
         waiting = self._pending.setdefault(job.pull_key, deque())
         kept = deque(old for old in waiting if not supersedes(job, old))
-        self.dropped += len(waiting) - len(kept)
-        if self.depth() - (len(waiting) - len(kept)) >= self.size:
+        superseded = len(waiting) - len(kept)
+        if self._depth - superseded >= self.size:
             raise QueueUnavailable(f"queue full ({self.size} jobs waiting)")
+        self.dropped += superseded
         kept.append(job)
         self._pending[job.pull_key] = kept
+        self._depth += 1 - superseded
         if job.kind == "review" and job.head_sha and job.event.startswith("pull_request."):
             self._heads[job.pull_key] = job.head_sha
         assert self._idle is not None
@@ -141,6 +145,7 @@ class MemoryQueue:
                     if not waiting or self._executor is None:
                         break
                     job = waiting.popleft()
+                    self._depth -= 1
                     try:
                         await loop.run_in_executor(self._executor, self.handler, job)
                     except Exception:

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TypeVar, cast
 
 from app.catalog import Catalog
 from app.formats import FileFacts, extract
 from app.manifest import Deployment, EffectiveManifest, Manifest
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,26 @@ class SourceFile:
     def is_changed(self, line: int) -> bool:
         return line in self.changed_lines
 
+    def derived(self, factory: Callable[[SourceFile], _T]) -> _T:
+        """`factory(self)`, computed once per file: what several rules read (where comments sit, which
+        lines name a GPU) is worked out once, not once per rule. `factory` must depend on the file alone."""
+        memo = self._derived
+        if factory in memo:
+            return cast(_T, memo[factory])
+        value = memo[factory] = factory(self)
+        return value
+
+    def forget_derived(self) -> None:
+        """Drop what was worked out from the text (`facts`, `derived` results): the engine does once every
+        file-local rule has read the file, so that a large change does not keep every file's parse alive.
+        Anything asked for again is worked out again, the same."""
+        self.__dict__.pop("facts", None)  # where cached_property keeps it
+        self._derived.clear()
+
+    @cached_property
+    def _derived(self) -> dict[Callable[[SourceFile], object], object]:
+        return {}
+
 
 @dataclass(frozen=True)
 class ReviewContext:
@@ -57,7 +80,14 @@ class ReviewContext:
         return self.manifest.deployments
 
     def deployment_for(self, path: str) -> Deployment | None:
-        return self.manifest.deployment_for(path)
+        memo = self._deployments_by_path  # every file-local rule asks for every file
+        if path not in memo:
+            memo[path] = self.manifest.deployment_for(path)
+        return memo[path]
+
+    @cached_property
+    def _deployments_by_path(self) -> dict[str, Deployment | None]:
+        return {}
 
     def files_with_deployment(self) -> Iterator[tuple[SourceFile, Deployment]]:
         """Each reviewed file with the deployment that governs it (files no deployment governs are skipped)."""

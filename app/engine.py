@@ -3,37 +3,170 @@
 from __future__ import annotations
 
 import difflib
+import gc
+import multiprocessing
+import os
+import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
+from typing import Any, TypeVar
 
+from app import formats
 from app.context import ReviewContext, SourceFile
 from app.findings import Finding, Severity
 from app.rule_api import Rule
 
 
-def run_rules(ctx: ReviewContext, rules: Sequence[Rule], *, verify_suggestions: bool = True) -> list[Finding]:
-    findings = _collect(ctx, rules)
+def run_rules(
+    ctx: ReviewContext, rules: Sequence[Rule], *, verify_suggestions: bool = True, workers: int | None = None
+) -> list[Finding]:
+    """The findings of `rules` on `ctx`, sorted. `workers`: processes for file-local rules and suggestion
+    checks (None: decide by the size of the change and the machine, see `_worker_count`; 1: this process)."""
+    findings = _collect(ctx, rules, workers)
     findings = _assign_fingerprints(findings)
     if verify_suggestions:
-        findings = _merge_and_verify_suggestions(ctx, rules, findings)
+        findings = _merge_and_verify_suggestions(ctx, rules, findings, workers)
     return sorted(findings, key=lambda f: f.sort_key)
 
 
-def _collect(ctx: ReviewContext, rules: Sequence[Rule]) -> list[Finding]:
+_BATCH = 32  # files a round of file-local rules reads before the next round (bounds per-file caches)
+_PARALLEL_TEXT = 1_000_000  # characters to parse from which worker processes pay off (about half a second)
+_MAX_WORKERS = 4
+_FIXES_PER_TASK = 64  # suggestion checks sent to a worker at a time
+
+_LocalRules = Sequence[tuple[Rule, str | None]]
+_Item = TypeVar("_Item")
+_Result = TypeVar("_Result")
+
+
+def _collect(ctx: ReviewContext, rules: Sequence[Rule], workers: int | None = 1) -> list[Finding]:
+    """Every enabled rule's findings, with severity overrides and ignored paths applied.
+
+    Rules that declare `file_local = True` (a file's findings depend on that file and the manifest alone)
+    run over a batch of files at a time, all of them on one batch before the next: what they derive from
+    a file (`SourceFile.derived`) is then shared while it is fresh and dropped once the batch is done.
+    Batches may go to worker processes (see `_worker_count`). The other rules (repository-wide ones,
+    plugins) see every file at once, in this process, first: whatever they parse is then not parsed
+    again. Only the order in which findings come out differs from one pass per rule, and it is the same
+    on every run (batch order, whatever the workers do); the engine sorts them anyway.
+    """
     manifest = ctx.manifest
+    enabled = [(rule, override) for rule in rules if (override := manifest.severity_override(rule.id)) != "off"]
+    local = [(rule, override) for rule, override in enabled if getattr(rule, "file_local", False) is True]
+    whole = [(rule, override) for rule, override in enabled if getattr(rule, "file_local", False) is not True]
     findings: list[Finding] = []
-    for rule in rules:
-        override = manifest.severity_override(rule.id)
-        if override == "off":
-            continue
-        for finding in rule.check(ctx):
-            if manifest.is_ignored(finding.path) and finding.path != manifest.path:
-                continue
-            if override is not None:
-                finding = replace(finding, severity=Severity(override))
-            findings.append(finding)
+    for rule, override in whole:
+        findings.extend(_checked(ctx, rule, override))
+    if local:
+        starts = range(0, len(ctx.files), _BATCH)
+        count = _worker_count(ctx, workers)
+        batches = None
+        if count > 1 and len(starts) > 1:
+            batches = _in_workers({"ctx": ctx, "local": local}, _worker_batch, starts, count)
+        if batches is None:
+            batches = [_batch_findings(ctx, local, start) for start in starts]
+        findings.extend(finding for batch in batches for finding in batch)
     return findings
+
+
+def _batch_findings(ctx: ReviewContext, local: _LocalRules, start: int) -> list[Finding]:
+    batch = ctx.files[start : start + _BATCH]
+    batch_ctx = replace(ctx, files=batch)
+    found: list[Finding] = []
+    for rule, override in local:
+        found.extend(_checked(batch_ctx, rule, override))
+    for source_file in batch:
+        source_file.forget_derived()
+    return found
+
+
+# ---- worker processes
+
+
+def _worker_count(ctx: ReviewContext, workers: int | None, *, work: int | None = None) -> int:
+    """How many processes share the work: `workers` when given, else (None) as many as there are CPUs
+    (up to _MAX_WORKERS) when there is enough `work` (characters to parse; by default the changed files').
+    One whenever forking is not safe: no `fork` on this platform, other threads running (a service; a
+    fork copies their locks, not their progress), or this process is itself a daemonic worker."""
+    if workers is not None and workers <= 1:
+        return 1
+    if (
+        "fork" not in multiprocessing.get_all_start_methods()
+        or threading.active_count() > 1
+        or multiprocessing.current_process().daemon
+    ):
+        return 1
+    if workers is not None:
+        return workers
+    if (sum(len(source_file.text) for source_file in ctx.files) if work is None else work) < _PARALLEL_TEXT:
+        return 1
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return min(cpus, _MAX_WORKERS)
+
+
+def _import_extractors() -> None:
+    """Import the format modules once, here, before forking: every worker would import (and, without
+    bytecode caches, compile) them itself on its first file. They are needed here anyway, to verify
+    suggestions."""
+    loader = getattr(formats, "_extractors", None)  # lazy by design; absent in other versions: skip
+    if callable(loader):
+        loader()
+
+
+# What a forked worker works on: set in each worker process by `_start_worker`, read by its tasks.
+_WORKER: dict[str, Any] = {}
+
+
+def _start_worker(job: dict[str, Any]) -> None:
+    # What the worker inherited (the files' text, the modules) stays as it is: leaving it out of garbage
+    # collection saves the collector walking it again and again, and keeps those pages shared.
+    gc.freeze()
+    _WORKER.update(job)
+
+
+def _worker_batch(start: int) -> list[Finding]:
+    return _batch_findings(_WORKER["ctx"], _WORKER["local"], start)
+
+
+def _worker_fix(fix: _Fix) -> bool:
+    ctx: ReviewContext = _WORKER["ctx"]
+    if "files" not in _WORKER:
+        _WORKER["files"] = {f.path: f for f in ctx.files}
+    path, start, end, text = fix
+    files = _WORKER["files"]
+    return _fix_is_clean(ctx, _WORKER["rules"], files[path], start, end, text)
+
+
+def _in_workers(
+    job: dict[str, Any], task: Callable[[_Item], _Result], items: Sequence[_Item], count: int, chunksize: int = 1
+) -> list[_Result] | None:
+    """`task` of each item, in order, from `count` forked processes that inherit `job` (the context and
+    rules as they are: only items go to them and only results come back); None if a worker could not
+    start or died (the caller then does the work in this process)."""
+    _import_extractors()
+    try:
+        with ProcessPoolExecutor(
+            max_workers=count,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_start_worker,
+            initargs=(job,),
+        ) as pool:
+            return list(pool.map(task, items, chunksize=chunksize))
+    except (BrokenProcessPool, OSError):  # a worker died, or none could be started (no memory, no PIDs)
+        return None
+
+
+def _checked(ctx: ReviewContext, rule: Rule, override: str | None) -> Iterator[Finding]:
+    manifest = ctx.manifest
+    for finding in rule.check(ctx):
+        if manifest.is_ignored(finding.path) and finding.path != manifest.path:
+            continue
+        if override is not None:
+            finding = replace(finding, severity=Severity(override))
+        yield finding
 
 
 def _assign_fingerprints(findings: Iterable[Finding]) -> list[Finding]:
@@ -47,7 +180,9 @@ def _assign_fingerprints(findings: Iterable[Finding]) -> list[Finding]:
     return result
 
 
-def _merge_and_verify_suggestions(ctx: ReviewContext, rules: Sequence[Rule], findings: list[Finding]) -> list[Finding]:
+def _merge_and_verify_suggestions(
+    ctx: ReviewContext, rules: Sequence[Rule], findings: list[Finding], workers: int | None = 1
+) -> list[Finding]:
     """Findings on the same lines get one combined suggestion, kept only if applying it leaves those lines clean.
 
     Two rules may each fix part of a line ("H200 (141GB)"): their edits are merged so that accepting the
@@ -59,21 +194,41 @@ def _merge_and_verify_suggestions(ctx: ReviewContext, rules: Sequence[Rule], fin
     for index, finding in enumerate(findings):
         if finding.suggestion is not None and finding.path in files:
             groups[(finding.path, finding.line, finding.end_line)].append(index)
-    result = list(findings)
+    merged: dict[tuple[str, int, int], str | None] = {}
     for (path, start, end), indexes in groups.items():
-        source_file = files[path]
-        original = "\n".join(source_file.lines[start - 1 : end])
+        original = "\n".join(files[path].lines[start - 1 : end])
         combined = _combine_edits(original, [findings[i].suggestion or "" for i in indexes])
-        if combined is None or combined == original or not _fix_is_clean(ctx, rules, source_file, start, end, combined):
-            combined = None
+        merged[(path, start, end)] = None if combined is None or combined == original else combined
+    to_check = [(*group, combined) for group, combined in merged.items() if combined is not None]
+    for check, clean in zip(to_check, _checked_fixes(ctx, rules, to_check, workers), strict=True):
+        if not clean:
+            merged[check[:3]] = None
+    result = list(findings)
+    for group, indexes in groups.items():
         for i in indexes:
-            result[i] = replace(result[i], suggestion=combined)
+            result[i] = replace(result[i], suggestion=merged[group])
     return result
 
 
+_Fix = tuple[str, int, int, str]  # path, first and last line replaced, the replacement
+
+
+def _checked_fixes(ctx: ReviewContext, rules: Sequence[Rule], fixes: list[_Fix], workers: int | None) -> list[bool]:
+    """For each fix, whether applying it leaves the replaced lines clean (`_fix_is_clean`). Each check
+    parses the fixed file again: many of them (a change that makes every mention of a GPU stale) go to
+    worker processes."""
+    files = {f.path: f for f in ctx.files}
+    count = _worker_count(ctx, workers, work=sum(len(files[path].text) for path, *_ in fixes))
+    if count > 1 and len(fixes) > _FIXES_PER_TASK:
+        found = _in_workers({"ctx": ctx, "rules": rules}, _worker_fix, fixes, count, chunksize=_FIXES_PER_TASK)
+        if found is not None:
+            return found
+    return [_fix_is_clean(ctx, rules, files[path], start, end, text) for path, start, end, text in fixes]
+
+
 def _combine_edits(original: str, suggestions: list[str]) -> str | None:
-    if len(suggestions) == 1:
-        return suggestions[0]
+    if len(set(suggestions)) == 1:
+        return suggestions[0]  # one suggestion, or the same one from several rules: nothing to merge
     edits: list[tuple[int, int, str]] = []
     for suggestion in suggestions:
         matcher = difflib.SequenceMatcher(a=original, b=suggestion, autojunk=False)

@@ -70,15 +70,22 @@ _MEMORY_RE = re.compile(
     r"(?!\w|/s\b|\.\d)"
 )
 
+# What every memory amount contains, cheap to look for: a digit, at most one space, a unit's first letter.
+# A line without it states no memory amount (`find_memory` would find none).
+MEMORY_HINT = re.compile(r"\d\s?[TGMKtgmb]")
+
 
 def canonical_unit(unit: str) -> str | None:
     """ "Gi" -> "GiB", "gb" -> "GB", "GB" -> "GB"; None when it is no memory unit."""
     return _UNIT_ALIASES.get(unit.strip().lower()) if unit.strip() not in ("Gb", "Mb", "Tb") else None
 
 
+_UNIT_SUFFIX = re.compile(r"(?:^|[_\-.\s]|(?<=[a-z]))(gib|gb|mib|mb|tib|tb|bytes)$", re.IGNORECASE)
+
+
 def unit_from_name(name: str) -> str | None:
     """The memory unit a key name carries: `gpu_memory_gb`, `gpuMemoryGiB`, `VRAM_MIB`, `mem_bytes`."""
-    match = re.search(r"(?:^|[_\-.\s]|(?<=[a-z]))(gib|gb|mib|mb|tib|tb|bytes)$", name, re.IGNORECASE)
+    match = _UNIT_SUFFIX.search(name)
     if not match:
         return None
     return _UNIT_ALIASES[match.group(1).lower()]
@@ -208,6 +215,9 @@ _PRICE_RE = re.compile(
     r")?"
 )
 
+# What every price contains: a currency prefix or suffix. A line without one has no price (`find_prices`).
+PRICE_NEEDLES = ("$", "USD", "usd", "dollars")
+
 
 @dataclass(frozen=True, slots=True)
 class Price:
@@ -278,9 +288,13 @@ def parse_price(text: str) -> Price | None:
     return None
 
 
+_LETTERS = re.compile(r"[a-z]+")
+_CAMEL_HUMP = re.compile(r"([a-z])([A-Z])")
+
+
 def period_from_name(name: str) -> str | None:
     """The period a key name carries: `price_per_gpu_hour`, `GPU_HOURLY_COST`, `monthlyCost`."""
-    words = re.findall(r"[a-z]+", re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower())
+    words = _LETTERS.findall(_CAMEL_HUMP.sub(r"\1_\2", name).lower())
     for word in reversed(words):
         if word in _PERIODS and len(word) > 2:
             return _PERIODS[word]
@@ -306,6 +320,7 @@ class UnsafeExpression(ValueError):
 
 _OPERATORS = str.maketrans({"×": "*", "x": "*", "X": "*", "÷": "/", "−": "-", "–": "-", "·": "*"})
 _MAX_EXPRESSION = 200
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 
 
 def evaluate(expression: str) -> float:
@@ -316,7 +331,7 @@ def evaluate(expression: str) -> float:
     """
     if len(expression) > _MAX_EXPRESSION:
         raise UnsafeExpression("expression too long")
-    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", expression).translate(_OPERATORS)
+    text = _THOUSANDS.sub("", expression).translate(_OPERATORS)
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as error:

@@ -7,25 +7,43 @@ import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from app.context import SourceFile
 from app.formats import Assignment
+from rules._lines import lines_containing
 from rules._text import LineKinds
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _GENERIC_LEAVES = frozenset({"default", "value", "val", "initial", "setting"})
 
 
+_NOT_WORD = re.compile(r"[^A-Za-z0-9]+")
+# The same few key names recur across thousands of files: what they mean is worked out once per name.
+_KEY_MEMO = 8192
+
+
 def words(name: str) -> list[str]:
     """ "gpuMemoryGiB" -> [gpu, memory, gib]; "GPU_MEMORY_GB" -> [gpu, memory, gb]; "nvidia.com/gpu.memory"
     -> [nvidia, com, gpu, memory]."""
-    return [w.lower() for w in re.split(r"[^A-Za-z0-9]+", _CAMEL.sub("_", name)) if w]
+    return list(_words(name))
+
+
+@lru_cache(maxsize=_KEY_MEMO)
+def _words(name: str) -> tuple[str, ...]:
+    return tuple(w.lower() for w in _NOT_WORD.split(_CAMEL.sub("_", name)) if w)
 
 
 def semantic_key(assignment: Assignment) -> str:
     """The name that says what a value means: the leaf key, or its parent for Terraform's
     `variable "gpu_count" { default = 8 }` and similar `value` wrappers."""
-    path = [p for p in assignment.key_path if not p.isdigit()]
+    return semantic_key_of(tuple(assignment.key_path))
+
+
+@lru_cache(maxsize=_KEY_MEMO)
+def semantic_key_of(key_path: tuple[str, ...]) -> str:
+    """`semantic_key` of an assignment with this key path."""
+    path = [p for p in key_path if not p.isdigit()]
     while len(path) > 1 and path[-1].lower() in _GENERIC_LEAVES:
         path.pop()
     return path[-1] if path else ""
@@ -33,7 +51,13 @@ def semantic_key(assignment: Assignment) -> str:
 
 def context_words(assignment: Assignment) -> set[str]:
     """Words of every key on the path: a `memory` leaf under `gpu:` is GPU memory, under `limits:` it is not."""
-    return {w for part in assignment.key_path for w in words(part)}
+    return set(path_words(tuple(assignment.key_path)))
+
+
+@lru_cache(maxsize=_KEY_MEMO)
+def path_words(key_path: tuple[str, ...]) -> frozenset[str]:
+    """Words of every key in `key_path` (see `words`)."""
+    return frozenset(w for part in key_path for w in _words(part))
 
 
 def changed_in(source_file: SourceFile, first: int, last: int) -> bool:
@@ -42,9 +66,14 @@ def changed_in(source_file: SourceFile, first: int, last: int) -> bool:
 
 def number_span(line_text: str, number_text: str, start: int = 0) -> tuple[int, int] | None:
     """The token-bounded occurrence of `number_text` at or after column `start` (never inside 1410 or 3.141)."""
-    pattern = re.compile(rf"(?<![\w.])(?<!\d,){re.escape(number_text)}(?!\d|,\d{{3}}|\.\d)")
+    pattern = _number_pattern(number_text)
     match = pattern.search(line_text, start) or pattern.search(line_text)
     return (match.start(), match.end()) if match else None
+
+
+@lru_cache(maxsize=1024)
+def _number_pattern(number_text: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w.])(?<!\d,){re.escape(number_text)}(?!\d|,\d{{3}}|\.\d)")
 
 
 def value_column(line_text: str, assignment: Assignment) -> int:
@@ -89,9 +118,22 @@ def is_table_row(line_text: str) -> bool:
     return line_text.lstrip().startswith("|") and line_text.count("|") >= 2
 
 
+def table_row_lines(source_file: SourceFile) -> frozenset[int]:
+    """1-based numbers of the file's lines that are Markdown table rows (`is_table_row`), found once."""
+    return source_file.derived(_table_row_lines)
+
+
+def _table_row_lines(source_file: SourceFile) -> frozenset[int]:
+    lines = source_file.lines
+    return frozenset(n for n in lines_containing(source_file, ("|",)) if is_table_row(lines[n - 1]))
+
+
+_BAR = re.compile(r"(?<!\\)\|")
+
+
 def table_cells(line_text: str) -> list[Cell]:
     """The cells of a Markdown table row, with their columns (escaped pipes are not separators)."""
-    bars = [m.start() for m in re.finditer(r"(?<!\\)\|", line_text)]
+    bars = [m.start() for m in _BAR.finditer(line_text)]
     cells = []
     for left, right in itertools.pairwise(bars):
         raw = line_text[left + 1 : right]
@@ -182,9 +224,15 @@ def memory_key_kind(assignment: Assignment) -> str | None:
     """ "per_gpu" for keys that state one GPU's memory (`gpu_memory_gb`, `GPU_MEMORY_GB`, `gpuMemoryGiB`,
     `memory_per_gpu`, `vram`, `gpu: {memory: ...}`), "total" for all GPUs together (`TOTAL_GPU_MEMORY_GB`),
     None for everything else (host RAM, utilization ratios, pools, limits)."""
-    leaf = words(semantic_key(assignment))
+    return memory_key_kind_of(tuple(assignment.key_path))
+
+
+@lru_cache(maxsize=_KEY_MEMO)
+def memory_key_kind_of(key_path: tuple[str, ...]) -> str | None:
+    """`memory_key_kind` of an assignment with this key path."""
+    leaf = words(semantic_key_of(key_path))
     leaf_set = set(leaf)
-    path = [p for p in assignment.key_path if not p.isdigit()]
+    path = [p for p in key_path if not p.isdigit()]
     parent = set(words(path[-2])) if len(path) >= 2 else set()
     if parent & _POOL_PARENTS and not leaf_set & _GPU:
         return None  # `pools: {memory: 60}` is an allocation; `gpuPool: {gpuMemoryGb: 96}` is the GPU
@@ -215,9 +263,14 @@ def default_memory_unit(number: float) -> str:
 def changed_assignments(source_file: SourceFile) -> Iterator[Assignment]:
     """Single-line assignments on changed lines. Markdown table cells are left to the rules' table
     reading, which tells a comparison table ("| 141GB | 96GB |") from a claim."""
-    for assignment in source_file.facts.assignments:
-        line = assignment.line
-        if line != assignment.end_line or not source_file.is_changed(line):
-            continue
-        if not is_table_row(source_file.line_text(line)):
-            yield assignment
+    return iter(source_file.derived(_changed_assignments))
+
+
+def _changed_assignments(source_file: SourceFile) -> tuple[Assignment, ...]:
+    changed = source_file.changed_lines
+    table_rows = table_row_lines(source_file)
+    return tuple(
+        assignment for assignment in source_file.facts.assignments
+        if assignment.line == assignment.end_line and assignment.line in changed
+        and assignment.line not in table_rows
+    )

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import pairwise
 
 from app.catalog import GpuMention, GpuSpec, MentionKind
 from app.context import ReviewContext, SourceFile
 from app.formats import SpanKind, TextSpan
 from app.manifest import MANIFEST_PATHS, Deployment
+from rules._lines import line_mentions
 
 _WORD = r"A-Za-z0-9_"
 PROSE_KINDS: frozenset[str] = frozenset({"comment", "prose", "table"})
@@ -34,9 +35,14 @@ COMPARISON = re.compile(
 
 def token_spans(text: str, token: str, *, ignore_case: bool = False) -> list[tuple[int, int]]:
     """Where `token` occurs in `text` as a whole token (GH200 never matches inside GGH200 or H200_V2)."""
+    return [(m.start(), m.end()) for m in token_pattern(token, ignore_case=ignore_case).finditer(text)]
+
+
+@lru_cache(maxsize=256)
+def token_pattern(token: str, *, ignore_case: bool = False) -> re.Pattern[str]:
+    """The compiled pattern `token_spans` searches with (compiled once per token, not once per line)."""
     flags = re.IGNORECASE if ignore_case else 0
-    pattern = re.compile(rf"(?<![{_WORD}]){re.escape(token)}(?![{_WORD}])", flags)
-    return [(m.start(), m.end()) for m in pattern.finditer(text)]
+    return re.compile(rf"(?<![{_WORD}]){re.escape(token)}(?![{_WORD}])", flags)
 
 
 def apply_edits(text: str, edits: Iterable[tuple[int, int, str]]) -> str:
@@ -157,6 +163,11 @@ class LineKinds:
         return False
 
 
+def kinds_of(source_file: SourceFile) -> LineKinds:
+    """The file's LineKinds, shared by every rule that reads it."""
+    return source_file.derived(LineKinds)
+
+
 _HASH = ("#",)
 _COMMENT_MARKERS: dict[str, tuple[str, ...]] = {
     "yaml": _HASH, "python": _HASH, "shell": _HASH, "dockerfile": _HASH, "toml": _HASH, "env": _HASH,
@@ -210,11 +221,11 @@ def claimed_gpus(
     lookup tables that also hold the target, and names inside URLs (a page, not hardware).
     """
     text = source_file.line_text(line)
-    mentions = mentions_of(ctx, text)
+    mentions = line_mentions(ctx, source_file, line)
     others = [m for m in mentions if not m.gpu.same_model(target)]
     if not others:
         return []
-    urls = [u.span() for u in _URL.finditer(text)]
+    urls = [u.span() for u in _URL.finditer(text)] if "://" in text else []
     others = [m for m in others if not any(s <= m.start < e for s, e in urls)]
     right = [m for m in mentions if m.gpu.same_model(target)]
     right_in_code = any(not kinds.is_prose(line, m.start, text) for m in right)
@@ -231,7 +242,7 @@ def claimed_gpus(
         if table_has_target is None:
             table = markdown_table_block(source_file.lines, line)
             table_has_target = any(
-                m.gpu.same_model(target) for row in table for m in mentions_of(ctx, source_file.line_text(row))
+                m.gpu.same_model(target) for row in table for m in line_mentions(ctx, source_file, row)
             )
         if not table_has_target:
             claims.append(mention)

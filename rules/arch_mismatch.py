@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 
 from app.context import ReviewContext, SourceFile
 from app.findings import Finding, Severity
 from app.manifest import Deployment
 from app.rule_api import BaseRule
-from rules._text import LineKinds, apply_edits, is_manifest_path
+from rules._lines import changed_containing
+from rules._text import LineKinds, apply_edits, is_manifest_path, kinds_of
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,30 @@ _DISPATCH = re.compile(
 _NODE_ARCH_KEY = re.compile(r"key:\s*[\"']?(?:beta\.)?kubernetes\.io/arch\b")
 _NOT_IN = re.compile(r"operator:\s*[\"']?(?:NotIn|DoesNotExist)")
 _WINDOW = 15
+_QUOTES = re.compile(r"[\"']")
 _BRANCH_REACH = 8  # lines between a `case "$(uname -m)"` / `matrix:` and the branch that pins an arch
+
+
+@cache
+def _foreign_hint(foreign: _Arch) -> re.Pattern[str]:
+    """What a line that pins `foreign` contains (every pin's spelling, the CUDA repository's, `x64`)."""
+    return re.compile(f"{foreign.tokens}|{foreign.cuda}|x64")
+
+
+@cache
+def _foreign_needles(foreign: _Arch) -> tuple[str, ...]:
+    """The same spellings as `_foreign_hint`, as plain text (its alternatives are literal)."""
+    return (*foreign.tokens.split("|"), foreign.cuda, "x64")
+
+
+@cache
+def _own_pattern(own: _Arch) -> re.Pattern[str]:
+    return re.compile(rf"(?<![A-Za-z0-9])(?:{own.tokens})(?![A-Za-z0-9])" + ("|/sbsa/" if own is _ARM else ""))
+
+
+@cache
+def _affinity_pattern(foreign: _Arch) -> re.Pattern[str]:
+    return re.compile(rf"\s*(?:values:\s*\[?\s*|-\s+)[\"']?(?P<arch>{foreign.docker}|{foreign.tokens})[\"']?\s*\]?\s*$")
 
 
 class ArchMismatch(BaseRule):
@@ -97,6 +122,7 @@ class ArchMismatch(BaseRule):
     default_severity = Severity.ERROR
     summary = "A changed line pins the other CPU architecture than the deployment's hosts."
     fix_safe = True
+    file_local = True  # a file's findings depend on that file and the manifest alone
 
     def check(self, ctx: ReviewContext) -> Iterator[Finding]:
         for source_file, deployment in ctx.files_with_deployment():
@@ -106,8 +132,8 @@ class ArchMismatch(BaseRule):
             if own is None:
                 continue
             foreign = _X86 if own is _ARM else _ARM
-            kinds = LineKinds(source_file)
-            for line in sorted(source_file.changed_lines):
+            kinds = kinds_of(source_file)
+            for line in changed_containing(source_file, _foreign_needles(foreign)):
                 finding = self._check_line(source_file, kinds, line, deployment, own, foreign)
                 if finding is not None:
                     yield finding
@@ -116,9 +142,9 @@ class ArchMismatch(BaseRule):
         self, source_file: SourceFile, kinds: LineKinds, line: int, deployment: Deployment, own: _Arch, foreign: _Arch
     ) -> Finding | None:
         text = source_file.line_text(line)
-        if not re.search(f"{foreign.tokens}|{foreign.cuda}|x64", text):
+        if not _foreign_hint(foreign).search(text):
             return None
-        own_re = re.compile(rf"(?<![A-Za-z0-9])(?:{own.tokens})(?![A-Za-z0-9])" + ("|/sbsa/" if own is _ARM else ""))
+        own_re = _own_pattern(own)
         code = _code_text(kinds, line, text)
         if own_re.search(code) or _DISPATCH.search(code):
             return None  # multi-arch list or run-time detection on this very line
@@ -132,7 +158,7 @@ class ArchMismatch(BaseRule):
                     continue
                 hits[(start, end)] = getattr(own, pin.replace_with) if pin.replace_with else None
                 labels.append(pin.what)
-                pinned_texts.append(re.sub(r"[\"']", "", match.group(0)).strip())
+                pinned_texts.append(_QUOTES.sub("", match.group(0)).strip())
         affinity = _affinity_value(source_file, line, foreign)
         if affinity is not None and not kinds.is_prose(line, affinity[0], text) and affinity not in hits:
             hits[affinity] = own.docker
@@ -214,8 +240,7 @@ def _sibling_items(lines: list[str], line: int) -> list[int]:
 def _affinity_value(source_file: SourceFile, line: int, foreign: _Arch) -> tuple[int, int] | None:
     """`values: [amd64]` or `- amd64` under a `key: kubernetes.io/arch` match expression (operator In)."""
     text = source_file.line_text(line)
-    match = re.match(rf"\s*(?:values:\s*\[?\s*|-\s+)[\"']?(?P<arch>{foreign.docker}|{foreign.tokens})[\"']?\s*\]?\s*$",
-                     text)
+    match = _affinity_pattern(foreign).match(text)
     if match is None:
         return None
     for n in range(line - 1, max(0, line - 6), -1):

@@ -11,8 +11,9 @@ from app.findings import Finding, Severity
 from app.manifest import Deployment
 from app.quantities import NUMBER, UnsafeExpression, canonical_unit, close, evaluate, format_number, parse_number
 from app.rule_api import BaseRule
-from rules._claims import changed_lines, is_human_text, is_table_row, table_cells
-from rules._text import LineKinds, apply_edits, is_manifest_path
+from rules._claims import is_human_text, is_table_row, table_cells
+from rules._lines import changed_containing
+from rules._text import apply_edits, is_manifest_path, kinds_of
 
 _UNIT = r"(?:[TGMK]i?B|[TGMK]i|GB|gb|%|h|hrs?|hours?|GPUs?)"
 _OPERAND = rf"\$?{NUMBER}[kK]?(?:\s?{_UNIT}\b|%)?"
@@ -27,8 +28,25 @@ _CALCULATION = re.compile(
     r"(?![\w\-]|[.,/]\d)"
 )
 _MAX_LINE = 4000
+# A calculation has "=", "≈" or "equals" (see _calculations), a percentage has "%": other lines have neither.
+_NEEDLES = ("=", "≈", "%", "equals")
+# Cheap tests for what every match of _CALCULATION has (a number right after the "=", an operator right
+# before a number) and every match of _PERCENT has (a number right before "%"): lines without are skipped.
+_RESULT = re.compile(r"(?:[=≈]|equals)\s*\$?\d")
+_OPERATION = re.compile(r"[+\-*/×x÷−–]\s*\(*\s*\$?\d")
+_PERCENTAGE = re.compile(r"\d\s?%")
+_OPERAND_RE = re.compile(_OPERAND)
+_WRITTEN_UNIT = re.compile(r"(?:[TGMK]i?B|[TGMK]i|gb)\b")
+_OPERATORS = re.compile(r"\s*[+*/×x÷]\s*|\s[\-−–]\s|(?<=\))[\-−–]|[\-−–](?=\()")
+_HYPHEN_BETWEEN_DIGITS = re.compile(r"\d\s*[\-−–]\s*\d")
+_OTHER_OPERATOR = re.compile(r"[+*/×x÷]")
+_THOUSANDS_K = re.compile(r"(\d)[kK]\b")
+_UNIT_AFTER_DIGIT = re.compile(rf"(\d)\s?{_UNIT}\b")
+_PERCENT_VALUE = re.compile(r"(\d(?:\.\d+)?)%")
 _DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4}")
 _QUANTITY = rf"\$?{NUMBER}(?:\s?(?:[TGM]i?B|[TGM]i|GB|gb)\b)?(?:/\w+)?"
+_QUANTITY_RE = re.compile(_QUANTITY)
+_QUANTITY_PARTS = re.compile(rf"(?P<cur>\$)?(?P<n>{NUMBER})\s?(?P<unit>[A-Za-z]+)?")
 _PAIR = re.compile(
     rf"(?<![\w.])(?P<a>{_QUANTITY})\s*(?:→|->|=>|\bvs\.?|\bversus\b|\binstead\s+of\b|\bto\b|\bcompared\s+(?:to|with)\b)"
     rf"\s*(?P<b>{_QUANTITY})(?![\w.]\d)"
@@ -76,18 +94,23 @@ class ArithmeticError_(BaseRule):  # trailing underscore: the builtin Arithmetic
     default_severity = Severity.WARNING
     summary = "A calculation written in text, comments or docs is false."
     fix_safe = True
+    file_local = True  # a file's findings depend on that file and the manifest alone
 
     def check(self, ctx: ReviewContext) -> Iterator[Finding]:
         for source_file, deployment in ctx.files_with_deployment():
             if is_manifest_path(ctx, source_file.path) or not source_file.changed_lines:
                 continue
-            kinds = LineKinds(source_file)
-            for line in changed_lines(source_file):
+            kinds = kinds_of(source_file)
+            for line in changed_containing(source_file, _NEEDLES):
                 text = source_file.line_text(line)
-                if len(text) > _MAX_LINE or not any(ch.isdigit() for ch in text):
+                if len(text) > _MAX_LINE:
                     continue  # generated or minified content is no one's calculation
-                errors = [e for e in [*_calculations(text), *_percentages(text)]
-                          if is_human_text(kinds, source_file, line, e.start)]
+                calculation = _RESULT.search(text) is not None and _OPERATION.search(text) is not None
+                percentage = _PERCENTAGE.search(text) is not None
+                if not (calculation or percentage):
+                    continue
+                found = [*(_calculations(text) if calculation else ()), *(_percentages(text) if percentage else ())]
+                errors = [e for e in found if is_human_text(kinds, source_file, line, e.start)]
                 if errors:
                     yield self._finding(source_file, line, errors, deployment)
 
@@ -126,8 +149,8 @@ def _calculations(text: str) -> Iterator[_Error]:
         expr = match.group("expr")
         if _DATE.search(expr) or not _is_calculation(expr):
             continue
-        operands = re.findall(rf"\$?{NUMBER}[kK]?(?:\s?{_UNIT}\b|%)?", expr)
-        written_units = re.findall(r"(?:[TGMK]i?B|[TGMK]i|gb)\b", expr + match.group("result"))
+        operands = _OPERAND_RE.findall(expr)
+        written_units = _WRITTEN_UNIT.findall(expr + match.group("result"))
         units = {canonical_unit(u) or u for u in written_units}
         if len(units) > 1:
             continue  # "1 TB / 1024 = 1 GB" converts units: not plain arithmetic on what is written
@@ -160,17 +183,17 @@ def _calculations(text: str) -> Iterator[_Error]:
 def _is_calculation(expr: str) -> bool:
     """Ranges ("1-3"), IDs and phone numbers use a bare hyphen: count it as minus only with spaces around
     it or with another operator beside it."""
-    operators = re.findall(r"\s*[+*/×x÷]\s*|\s[\-−–]\s|(?<=\))[\-−–]|[\-−–](?=\()", expr)
+    operators = _OPERATORS.findall(expr)
     if operators:
         return True
-    return bool(re.search(r"\d\s*[\-−–]\s*\d", expr)) and bool(re.search(r"[+*/×x÷]", expr))
+    return bool(_HYPHEN_BETWEEN_DIGITS.search(expr)) and bool(_OTHER_OPERATOR.search(expr))
 
 
 def _plain(expr: str) -> str:
     """The expression with units, currency and thousands separators removed ("$1.49 × 730 h" -> "1.49 * 730")."""
-    out = re.sub(r"(\d)[kK]\b", r"\g<1>*1000", expr)
-    out = re.sub(rf"(\d)\s?{_UNIT}\b", r"\1", out)
-    out = re.sub(r"(\d(?:\.\d+)?)%", r"(\1/100)", out)
+    out = _THOUSANDS_K.sub(r"\g<1>*1000", expr)
+    out = _UNIT_AFTER_DIGIT.sub(r"\1", out)
+    out = _PERCENT_VALUE.sub(r"(\1/100)", out)
     return out.replace("$", "")
 
 
@@ -187,7 +210,7 @@ def _percentages(text: str) -> Iterator[_Error]:
     pairs = [(m.group("a"), m.group("b")) for m in _PAIR.finditer(text)]
     if not pairs and is_table_row(text):
         cells = [c.text for c in table_cells(text)]
-        quantities = [c for c in cells if re.fullmatch(_QUANTITY, c)]
+        quantities = [c for c in cells if _QUANTITY_RE.fullmatch(c)]
         if len(quantities) == 2:
             pairs = [(quantities[0], quantities[1])]
     if len(pairs) != 1:
@@ -220,7 +243,7 @@ def _percentages(text: str) -> Iterator[_Error]:
 
 
 def _quantity(text: str) -> tuple[float, str] | None:
-    match = re.match(rf"(?P<cur>\$)?(?P<n>{NUMBER})\s?(?P<unit>[A-Za-z]+)?", text.strip())
+    match = _QUANTITY_PARTS.match(text.strip())
     if match is None:
         return None
     number = parse_number(match.group("n"))

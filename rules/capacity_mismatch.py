@@ -5,16 +5,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
+from app.catalog import GpuMention
 from app.context import ReviewContext, SourceFile
 from app.findings import Finding, Severity
 from app.formats import Assignment
 from app.manifest import Deployment
 from app.quantities import (
+    MEMORY_HINT,
     NUMBER,
     MemoryAmount,
     canonical_unit,
-    find_memory,
     format_gb,
     format_number,
     memory_number_text,
@@ -26,18 +28,20 @@ from app.quantities import (
 from app.rule_api import BaseRule
 from rules._claims import (
     changed_assignments,
-    changed_lines,
-    context_words,
     default_memory_unit,
     is_table_row,
     memory_key_kind,
+    memory_key_kind_of,
     number_span,
+    path_words,
     row_label,
     semantic_key,
+    semantic_key_of,
     value_column,
     words,
 )
-from rules._text import COMPARISON, apply_edits, is_manifest_path, mentions_of
+from rules._lines import changed_containing, changed_matching, changed_mention_lines, line_memory, line_mentions
+from rules._text import COMPARISON, apply_edits, is_manifest_path
 
 _TIMES = r"\s*[×xX*]\s*"
 _COUNT_BEFORE = re.compile(r"(?<![\w.,$])(?P<n>\d+)\s*(?:GPUs?\s*|cards?\s*)?[×xX*]\s*$")
@@ -66,6 +70,7 @@ _COUNT_FLAG = re.compile(
     r"--(?P<flag>gpus|num[-_]gpus|gpu[-_]count|n[-_]?gpus|tensor[-_]parallel[-_]size)[\"']?(?:\s*,\s*|[=\s]+)"
     r"[\"']?(?P<n>\d+)\b"
 )
+_COUNT_TIMES = re.compile(r"(?<![\w.,$])(?P<n>\d+)\s*[×xX]\s*$")  # "3 × GH200"
 _NAME_COUNT = re.compile(r"^:(?P<n>\d+)\b")  # SkyPilot `accelerators: GH200:8`, `--gpus GH200:8`
 _COUNT_WORDS = frozenset({"count", "num", "n", "number", "total", "ngpus", "numgpus"})
 _NOT_TOTAL_COUNT = frozenset({
@@ -119,6 +124,7 @@ class CapacityMismatch(BaseRule):
     default_severity = Severity.ERROR
     summary = "A stated total GPU memory or GPU count contradicts the deployment (count × memory)."
     fix_safe = True
+    file_local = True  # a file's findings depend on that file and the manifest alone
 
     def check(self, ctx: ReviewContext) -> Iterator[Finding]:
         for source_file, deployment in ctx.files_with_deployment():
@@ -127,8 +133,11 @@ class CapacityMismatch(BaseRule):
             issues: dict[int, _LineIssues] = {}
             for assignment in changed_assignments(source_file):
                 self._check_assignment(ctx, source_file, assignment, deployment, issues)
-            for line in changed_lines(source_file):
-                self._check_text(ctx, source_file, line, deployment, issues)
+            # A line states a total or a count only with a memory amount, a `--gpus`-like flag or a GPU name.
+            memory_lines = set(changed_matching(source_file, MEMORY_HINT))
+            lines = {*memory_lines, *changed_containing(source_file, ("--",)), *changed_mention_lines(ctx, source_file)}
+            for line in sorted(lines):
+                self._check_text(ctx, source_file, line, deployment, issues, line in memory_lines)
             for line in sorted(issues):
                 yield self._finding(source_file, line, issues[line], deployment)
 
@@ -144,11 +153,13 @@ class CapacityMismatch(BaseRule):
     ) -> None:
         if assignment.value is None or isinstance(assignment.value, bool):
             return
+        if not _may_state_capacity(tuple(assignment.key_path)):
+            return
         line = assignment.line
-        text = source_file.line_text(line)
-        start = value_column(text, assignment)
         key = semantic_key(assignment)
         if memory_key_kind(assignment) == "total":
+            text = source_file.line_text(line)
+            start = value_column(text, assignment)
             amount = parse_memory(str(assignment.value), unit_from_name(key))
             if amount is None or amount.number <= 0:
                 return
@@ -172,7 +183,8 @@ class CapacityMismatch(BaseRule):
             return
         leaf = set(words(key))
         if count > deployment.count or (kind == "count" and "total" in leaf and count != deployment.count):
-            span = number_span(text, str(count), start)
+            text = source_file.line_text(line)
+            span = number_span(text, str(count), value_column(text, assignment))
             edits = None if kind == "parallel" or span is None else [(span[0], span[1], str(deployment.count))]
             self._count_issue(issues, line, f"`{key}: {count}`", count, deployment, edits, kind == "parallel")
 
@@ -192,11 +204,11 @@ class CapacityMismatch(BaseRule):
 
     def _check_text(
         self, ctx: ReviewContext, source_file: SourceFile, line: int, deployment: Deployment,
-        issues: dict[int, _LineIssues],
+        issues: dict[int, _LineIssues], may_state_memory: bool = True,
     ) -> None:
         text = source_file.line_text(line)
-        self._check_counts(ctx, text, line, deployment, issues)
-        amounts = find_memory(text)
+        self._check_counts(line_mentions(ctx, source_file, line), text, line, deployment, issues)
+        amounts = line_memory(source_file, line) if may_state_memory else []
         if not amounts:
             return
         consistent_total = any(same_memory(a, deployment.total_memory_gb) for a in amounts)
@@ -311,16 +323,17 @@ class CapacityMismatch(BaseRule):
         )
 
     def _check_counts(
-        self, ctx: ReviewContext, text: str, line: int, deployment: Deployment, issues: dict[int, _LineIssues]
+        self, mentions: list[GpuMention], text: str, line: int, deployment: Deployment,
+        issues: dict[int, _LineIssues],
     ) -> None:
-        for match in _COUNT_FLAG.finditer(text):
+        for match in _COUNT_FLAG.finditer(text) if "--" in text else ():
             count = int(match.group("n"))
             if count > deployment.count:
                 parallel = "tensor" in match.group("flag")
                 edits = None if parallel else [(match.start("n"), match.end("n"), str(deployment.count))]
                 written = f"--{match.group('flag')} {count}"
                 self._count_issue(issues, line, f"`{written}`", count, deployment, edits, parallel)
-        for mention in mentions_of(ctx, text):
+        for mention in mentions:
             after = _NAME_COUNT.match(text[mention.end :])
             if after is not None:
                 # `H200:8` asks for 8 GPUs whatever the model (gpu-model-mismatch fixes the name).
@@ -328,7 +341,7 @@ class CapacityMismatch(BaseRule):
             elif not mention.gpu.same_model(deployment.gpu):
                 continue
             else:
-                before = re.search(r"(?<![\w.,$])(?P<n>\d+)\s*[×xX]\s*$", text[: mention.start])
+                before = _COUNT_TIMES.search(text[: mention.start])
                 if before is None:
                     continue
                 count, at = int(before.group("n")), before.start("n")
@@ -355,14 +368,33 @@ def _count_key_kind(ctx: ReviewContext, assignment: Assignment) -> str | None:
     """ "count" for keys that state how many GPUs (`gpu_count`, `num_gpus`, `gpus`, `accelerator.count`,
     `accelerators: {GH200: 8}`), "parallel" for a tensor-parallel size, None otherwise (per-pod
     `nvidia.com/gpu`, `gpus_per_node`, `min_gpus`...)."""
-    key = semantic_key(assignment)
+    kind = _count_kind_by_name(tuple(assignment.key_path))
+    if kind != _IF_A_GPU:
+        return kind
+    return "count" if ctx.catalog.resolve(semantic_key(assignment)) is not None else None
+
+
+_IF_A_GPU = "if the key names a GPU"
+
+
+@lru_cache(maxsize=8192)
+def _may_state_capacity(key_path: tuple[str, ...]) -> bool:
+    """False for keys that state neither a total GPU memory nor a GPU count, whatever their value."""
+    return memory_key_kind_of(key_path) == "total" or _count_kind_by_name(key_path) is not None
+
+
+@lru_cache(maxsize=8192)
+def _count_kind_by_name(key_path: tuple[str, ...]) -> str | None:
+    """`_count_key_kind` as far as the key names alone tell (the same names recur in every file);
+    `_IF_A_GPU` when it depends on whether the key is a GPU the catalog knows (`accelerators: {GH200: 8}`)."""
+    key = semantic_key_of(key_path)
     leaf = words(key)
     leaf_set = set(leaf)
     if "tensor" in leaf_set and "parallel" in leaf_set:
         return "parallel"
     if leaf_set & _NOT_TOTAL_COUNT or key.lower() in ("nvidia.com/gpu", "amd.com/gpu"):
         return None
-    path = [p for p in assignment.key_path if not p.isdigit()]
+    path = [p for p in key_path if not p.isdigit()]
     parent = words(path[-2]) if len(path) >= 2 else []
     if leaf_set & {"gpu", "gpus", "accelerator", "accelerators"} and (
         leaf_set & _COUNT_WORDS or leaf in (["gpus"], ["accelerators"])
@@ -370,10 +402,8 @@ def _count_key_kind(ctx: ReviewContext, assignment: Assignment) -> str | None:
         return "count"
     if leaf == ["count"] and set(parent) & {"gpu", "gpus", "accelerator", "accelerators"}:
         return "count"
-    if set(parent) & {"accelerators", "gpus"} and ctx.catalog.resolve(key) is not None:
-        return "count"
-    if ctx.catalog.resolve(key) is not None and "accelerators" in context_words(assignment):
-        return "count"
+    if set(parent) & {"accelerators", "gpus"} or "accelerators" in path_words(key_path):
+        return _IF_A_GPU
     return None
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from app.context import ReviewContext, SourceFile
 from app.findings import Finding, Severity
@@ -12,6 +14,7 @@ from app.formats import Assignment
 from app.manifest import Deployment
 from app.quantities import (
     PERIOD_HOURS,
+    PRICE_NEEDLES,
     Price,
     close,
     find_prices,
@@ -22,17 +25,19 @@ from app.quantities import (
 from app.rule_api import BaseRule
 from rules._claims import (
     changed_assignments,
-    changed_lines,
     column_header,
     context_words,
     is_table_row,
     number_span,
+    path_words,
     row_label,
     semantic_key,
+    semantic_key_of,
     table_header,
     value_column,
     words,
 )
+from rules._lines import changed_containing, line_mentions, lines_containing
 from rules._text import COMPARISON, apply_edits, is_manifest_path, mentions_of
 
 TOLERANCE = 0.01  # spec: derived costs within 1 %
@@ -103,6 +108,7 @@ class CostMismatch(BaseRule):
     default_severity = Severity.WARNING
     summary = "A stated GPU price, or a cost derived from it, differs from the deployment's price."
     fix_safe = True
+    file_local = True  # a file's findings depend on that file and the manifest alone
 
     def check(self, ctx: ReviewContext) -> Iterator[Finding]:
         for source_file, deployment in ctx.files_with_deployment():
@@ -113,7 +119,7 @@ class CostMismatch(BaseRule):
                 keyed = _keyed_price(ctx, source_file, assignment)
                 if keyed is not None:
                     stated.setdefault(assignment.line, []).append(keyed)
-            for line in changed_lines(source_file):
+            for line in changed_containing(source_file, PRICE_NEEDLES):  # other lines hold no price
                 taken = {s.digits for s in stated.get(line, [])}
                 prose = [s for s in _prose_prices(ctx, source_file, line, deployment) if s.digits not in taken]
                 stated.setdefault(line, []).extend(prose)
@@ -187,16 +193,14 @@ def _keyed_price(ctx: ReviewContext, source_file: SourceFile, assignment: Assign
     value = assignment.value
     if value is None or isinstance(value, bool):
         return None
+    if not _may_be_price(tuple(assignment.key_path)):
+        return None
     key = semantic_key(assignment)
     leaf = words(key)
     leaf_set = set(leaf)
-    if not leaf_set & _PRICE_WORDS or leaf_set & _NOT_GPU_PRICE:
-        return None
-    path_words = context_words(assignment)
-    if path_words & _NOT_GPU_PRICE - {"min", "data"}:
-        return None
+    key_words = context_words(assignment)
     text = source_file.line_text(assignment.line)
-    if not (path_words & _GPU_KEY_WORDS or _near_gpu_text(ctx, source_file, assignment.line)):
+    if not (key_words & _GPU_KEY_WORDS or _near_gpu_text(ctx, source_file, assignment.line)):
         return None
     price = parse_price(str(value))
     if price is None or price.per_unit or price.amount <= 0:
@@ -213,29 +217,40 @@ def _keyed_price(ctx: ReviewContext, source_file: SourceFile, assignment: Assign
                    deliberate=bool(leaf_set & _DELIBERATE))
 
 
+@lru_cache(maxsize=8192)
+def _may_be_price(key_path: tuple[str, ...]) -> bool:
+    """A key whose name says price or cost, and nothing that makes it another kind of price."""
+    leaf_set = set(words(semantic_key_of(key_path)))
+    if not leaf_set & _PRICE_WORDS or leaf_set & _NOT_GPU_PRICE:
+        return False
+    return not path_words(key_path) & _NOT_GPU_PRICE - {"min", "data"}
+
+
 def _near_gpu_text(ctx: ReviewContext, source_file: SourceFile, line: int) -> bool:
     """An unspecific key (`hourly_rate`) counts as a GPU price next to GPU words (3 lines either side)."""
     for row in range(max(1, line - 3), min(len(source_file.lines), line + 3) + 1):
-        text = source_file.line_text(row)
-        if _GPU_TEXT.search(text) or mentions_of(ctx, text):
+        if _GPU_TEXT.search(source_file.line_text(row)) or line_mentions(ctx, source_file, row):
             return True
     return False
 
 
 def _prose_prices(ctx: ReviewContext, source_file: SourceFile, line: int, deployment: Deployment) -> list[_Stated]:
     text = source_file.line_text(line)
-    prices = find_prices(text)
-    if not prices:
-        return []
+    # Both the GPU context and a price are needed: the context is the cheaper to look for ("Egress costs
+    # $0.09/GB" lines are common and have none), so it is looked for first.
     table = is_table_row(text)
     context = text
     if table:
         header = table_header(source_file.lines, line)
         context += " " + " ".join(c.text for c in header or [])
-    gpu_context = bool(_GPU_TEXT.search(context) or mentions_of(ctx, context)
+    gpu_context = bool(_GPU_TEXT.search(context)
+                       or (mentions_of(ctx, context) if table else line_mentions(ctx, source_file, line))
                        or (deployment.instance_type and deployment.instance_type in context)
                        or _gpu_heading(ctx, source_file, line))
     if not gpu_context:
+        return []
+    prices = find_prices(text)
+    if not prices:
         return []
     found = []
     for index, price in enumerate(prices):
@@ -286,11 +301,19 @@ def _gpu_heading(ctx: ReviewContext, source_file: SourceFile, line: int) -> bool
     """In Markdown, a section headed "GPU costs" or "GH200 pricing" gives its lines a GPU context."""
     if source_file.facts.format != "markdown":
         return False
-    for row in range(line - 1, 0, -1):
-        text = source_file.line_text(row)
-        if text.startswith("#"):
-            return bool(_GPU_TEXT.search(text) or mentions_of(ctx, text)) and not _NOT_GPU_TEXT.search(text)
-    return False
+    headings = source_file.derived(_headings)
+    at = bisect_left(headings, line) - 1  # the last heading above the line
+    if at < 0:
+        return False
+    row = headings[at]
+    text = source_file.line_text(row)
+    return bool(_GPU_TEXT.search(text) or line_mentions(ctx, source_file, row)) and not _NOT_GPU_TEXT.search(text)
+
+
+def _headings(source_file: SourceFile) -> list[int]:
+    """1-based numbers, ascending, of the lines that start with "#"."""
+    lines = source_file.lines
+    return [n for n in lines_containing(source_file, ("#",)) if lines[n - 1].startswith("#")]
 
 
 # ---- the arithmetic of a price

@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from app.catalog import GpuMention
 from app.context import ReviewContext, SourceFile
 from app.findings import Finding, Severity
 from app.manifest import Deployment
 from app.quantities import (
+    MEMORY_HINT,
     MemoryAmount,
     find_memory,
     format_gb,
@@ -22,7 +24,6 @@ from app.quantities import (
 from app.rule_api import BaseRule
 from rules._claims import (
     changed_assignments,
-    changed_lines,
     column_header,
     default_memory_unit,
     is_table_row,
@@ -32,7 +33,8 @@ from rules._claims import (
     table_rows,
     value_column,
 )
-from rules._text import COMPARISON, apply_edits, is_manifest_path, mentions_of
+from rules._lines import changed_matching, line_memory, line_mentions
+from rules._text import COMPARISON, apply_edits, is_manifest_path
 
 # "GH200 GPUs (141GB)", "H200 | 141 GB", "GH200 with 141GB": what may sit between a GPU name and its memory.
 _AFTER_MENTION = re.compile(
@@ -96,13 +98,17 @@ class GpuMemoryMismatch(BaseRule):
     default_severity = Severity.ERROR
     summary = "A stated per-GPU memory contradicts the deployment's GPU."
     fix_safe = True
+    file_local = True  # a file's findings depend on that file and the manifest alone
 
     def check(self, ctx: ReviewContext) -> Iterator[Finding]:
         for source_file, deployment in ctx.files_with_deployment():
             if is_manifest_path(ctx, source_file.path) or not source_file.changed_lines:
                 continue
             keyed = self._keyed_claims(source_file, deployment)
-            for line in changed_lines(source_file):
+            # Other lines state no memory amount: no prose claim, and no keyed one.
+            total = len(source_file.lines)
+            lines = {n for n in keyed if 0 < n <= total} | set(changed_matching(source_file, MEMORY_HINT))
+            for line in sorted(lines):
                 own = keyed.get(line, [])
                 claims = own + self._prose_claims(ctx, source_file, line, deployment, own)
                 wrong = [c for c in claims if not same_memory(c.amount, deployment.gpu_memory_gb)]
@@ -143,10 +149,10 @@ class GpuMemoryMismatch(BaseRule):
         ctx: ReviewContext, source_file: SourceFile, line: int, deployment: Deployment, keyed: list[_Claim]
     ) -> list[_Claim]:
         text = source_file.line_text(line)
-        amounts = find_memory(text)
+        amounts = line_memory(source_file, line)
         if not amounts:
             return []
-        mentions = mentions_of(ctx, text)
+        mentions = line_mentions(ctx, source_file, line)
         taken = {c.amount.start for c in keyed}
         claims = []
         for amount in amounts:
@@ -196,10 +202,15 @@ class GpuMemoryMismatch(BaseRule):
 def _label_size(mention: GpuMention, amount: MemoryAmount) -> bool:
     """ "GH200 480GB" names the superchip's HBM + LPDDR total, as its product label does: not GPU memory."""
     spellings = (mention.gpu.name, *mention.gpu.aliases, *mention.gpu.product_labels)
-    number = amount.number_text.replace(",", "")
-    return any(re.search(rf"(?<!\d){number}\s?G", spelling) for spelling in spellings) and not same_memory(
+    pattern = _label_size_pattern(amount.number_text.replace(",", ""))
+    return any(pattern.search(spelling) for spelling in spellings) and not same_memory(
         amount, mention.gpu.memory_gb
     )
+
+
+@lru_cache(maxsize=256)
+def _label_size_pattern(number: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<!\d){number}\s?G")
 
 
 def _compares(
@@ -227,7 +238,7 @@ def _compares(
             m.gpu.same_model(deployment.gpu)
             for row in table_rows(source_file.lines, line)
             if row != line
-            for m in mentions_of(ctx, source_file.line_text(row))
+            for m in line_mentions(ctx, source_file, row)
         ):
             return True
     return bool(COMPARISON.search(text)) and (consistent or other_deployment_mention)

@@ -6,6 +6,7 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from app.context import ReviewContext, SourceFile
 from app.findings import Finding, Severity
@@ -23,15 +24,18 @@ from app.quantities import (
 from app.rule_api import BaseRule
 from rules._claims import (
     changed_in,
-    is_table_row,
     memory_key_kind,
     number_span,
+    path_words,
     semantic_key,
+    semantic_key_of,
     table_cells,
     table_header,
+    table_row_lines,
     value_column,
     words,
 )
+from rules._lines import changed_matching
 from rules._text import apply_edits, is_manifest_path
 
 _POOL_PARENT = frozenset({"pool", "pools", "memory", "mem", "allocation", "allocations", "alloc", "budget",
@@ -83,6 +87,7 @@ class GpuMemoryOvercommit(BaseRule):
     default_severity = Severity.ERROR
     summary = "GPU memory allocations together exceed one GPU's memory (or a declared pool size)."
     fix_safe = True
+    file_local = True  # a file's findings depend on that file and the manifest alone
 
     def check(self, ctx: ReviewContext) -> Iterator[Finding]:
         for source_file, deployment in ctx.files_with_deployment():
@@ -152,11 +157,12 @@ class GpuMemoryOvercommit(BaseRule):
     ) -> Iterator[Finding]:
         if not declared:
             return
+        table_rows = table_row_lines(source_file)
         for assignment in source_file.facts.assignments:
             line = assignment.line
             if line in flagged or line != assignment.end_line or not source_file.is_changed(line):
                 continue
-            if is_table_row(source_file.line_text(line)):
+            if line in table_rows:
                 continue  # tables are read as a whole: a "current | adjusted" row is no allocation
             name = semantic_key(assignment)
             limit = declared.get(_pool_key(name))
@@ -186,8 +192,7 @@ class GpuMemoryOvercommit(BaseRule):
         seen: set[int] = set()
         candidates: list[tuple[int, float, str, int]] = []  # line, value, as written, column
         for assignment in source_file.facts.assignments:
-            leaf = set(words(semantic_key(assignment)))
-            if {"gpu", "memory"} <= leaf and leaf & {"utilization", "util", "utilisation"}:
+            if _is_utilization_key(tuple(assignment.key_path)):
                 value = assignment.value
                 if isinstance(value, int | float) and not isinstance(value, bool):
                     text = source_file.line_text(assignment.line)
@@ -195,7 +200,7 @@ class GpuMemoryOvercommit(BaseRule):
                     span = number_span(text, raw, value_column(text, assignment))
                     if span is not None:
                         candidates.append((assignment.line, float(value), raw, span[0]))
-        for line in source_file.changed_lines:
+        for line in changed_matching(source_file, _UTILIZATION_FLAG):
             for match in _UTILIZATION_FLAG.finditer(source_file.line_text(line)):
                 candidates.append((line, float(match.group("value")), match.group("value"), match.start("value")))
         for line, value, raw, column in candidates:
@@ -215,6 +220,12 @@ class GpuMemoryOvercommit(BaseRule):
                 stated=raw,
                 expected="≤ 1.0",
             )
+
+
+@lru_cache(maxsize=8192)
+def _is_utilization_key(key_path: tuple[str, ...]) -> bool:
+    leaf = set(words(semantic_key_of(key_path)))
+    return {"gpu", "memory"} <= leaf and bool(leaf & {"utilization", "util", "utilisation"})
 
 
 # ---- finding pools
@@ -255,15 +266,18 @@ def _as_pool(source_file: SourceFile, assignment: Assignment, *, require_unit: b
 
 def _assignment_groups(source_file: SourceFile, declared: dict[str, float]) -> Iterator[tuple[list[_Pool], str]]:
     by_parent: dict[tuple[str, ...], list[Assignment]] = {}
+    table_rows = table_row_lines(source_file)
     for assignment in source_file.facts.assignments:
-        if assignment.line == assignment.end_line and not is_table_row(source_file.line_text(assignment.line)):
+        if assignment.line == assignment.end_line and assignment.line not in table_rows:
             by_parent.setdefault(assignment.key_path[:-1], []).append(assignment)
     for parent, members in by_parent.items():
-        parent_words = {w for p in parent for w in words(p)}
+        parent_words = path_words(parent)
         if parent_words & _NOT_GPU_PARENT:
             continue
-        named = sum(1 for a in members if _pool_key(semantic_key(a)) in declared)
         pool_parent = bool(parent_words & _POOL_PARENT) and bool(parent)
+        if not pool_parent and not declared:
+            continue  # no pool parent, and no pool names to match
+        named = sum(1 for a in members if _pool_key(semantic_key(a)) in declared)
         if not (pool_parent or named >= 2):
             continue
         if not pool_parent:
@@ -279,13 +293,13 @@ def _assignment_groups(source_file: SourceFile, declared: dict[str, float]) -> I
 def _table_groups(source_file: SourceFile, declared: dict[str, float]) -> Iterator[tuple[list[_Pool], str]]:
     """Markdown tables of pools: a name per row and one memory size in it ("| active_models | 60 GB |")."""
     lines = source_file.lines
-    row = 1
-    while row <= len(lines):
-        if not is_table_row(lines[row - 1]):
-            row += 1
-            continue
-        first = row
-        while row <= len(lines) and is_table_row(lines[row - 1]):
+    rows = sorted(table_row_lines(source_file))
+    index = 0
+    while index < len(rows):
+        first = rows[index]
+        row = first
+        while index < len(rows) and rows[index] == row:
+            index += 1
             row += 1
         body = list(range(first + 2, row))
         header = table_header(lines, first + 2) if body else None

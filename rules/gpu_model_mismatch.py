@@ -9,6 +9,7 @@ from app.context import ReviewContext, SourceFile
 from app.findings import Finding, Severity
 from app.manifest import Deployment
 from app.rule_api import BaseRule
+from rules._lines import changed_mention_lines
 from rules._text import (
     LineKinds,
     apply_edits,
@@ -16,6 +17,7 @@ from rules._text import (
     equivalent_spelling,
     inside_file_name,
     is_manifest_path,
+    kinds_of,
     mention_kind,
 )
 
@@ -58,13 +60,14 @@ class GpuModelMismatch(BaseRule):
     default_severity = Severity.ERROR
     summary = "A changed line names a GPU other than the deployment's."
     fix_safe = True
+    file_local = True  # a file's findings depend on that file and the manifest alone
 
     def check(self, ctx: ReviewContext) -> Iterator[Finding]:
         for source_file, deployment in ctx.files_with_deployment():
             if is_manifest_path(ctx, source_file.path) or not source_file.changed_lines:
                 continue
-            kinds = LineKinds(source_file)
-            for line in sorted(source_file.changed_lines):
+            kinds = kinds_of(source_file)
+            for line in changed_mention_lines(ctx, source_file):  # only a line that names a GPU claims one
                 finding = self._check_line(ctx, source_file, kinds, line, deployment)
                 if finding is not None:
                     yield finding

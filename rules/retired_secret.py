@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from app.context import ReviewContext
 from app.findings import Finding, Severity
 from app.rule_api import BaseRule
-from rules._text import LineKinds, is_manifest_path, token_spans
+from rules._lines import changed_containing
+from rules._text import LineKinds, is_manifest_path, kinds_of, token_spans
 
 # Prose that documents a secret's removal rather than using it ("Removes legacy secrets (LAMBDA_API_KEY)").
 _RETIREMENT = re.compile(
@@ -38,19 +39,21 @@ class RetiredSecret(BaseRule):
     default_severity = Severity.ERROR
     summary = "A changed line uses a secret listed in the deployment's retired_secrets."
     fix_safe = False
+    file_local = True  # a file's findings depend on that file and the manifest alone
 
     def check(self, ctx: ReviewContext) -> Iterator[Finding]:
         for source_file, deployment in ctx.files_with_deployment():
             if not deployment.retired_secrets or is_manifest_path(ctx, source_file.path):
                 continue
             kinds: LineKinds | None = None
-            for line in sorted(source_file.changed_lines):
+            # A line that uses a secret contains its name.
+            for line in changed_containing(source_file, tuple(deployment.retired_secrets)):
                 text = source_file.line_text(line)
                 for secret in deployment.retired_secrets:
                     spans = token_spans(text, secret)
                     if not spans:
                         continue
-                    kinds = kinds or LineKinds(source_file)
+                    kinds = kinds or kinds_of(source_file)
                     used = [s for s, _ in spans if not (kinds.is_prose(line, s, text) and _RETIREMENT.search(text))]
                     if used:
                         yield self.finding(

@@ -131,7 +131,7 @@ class StaleReference(BaseRule):
             if not candidates:
                 continue
             current = changed_files.get(source_file.path)
-            kinds = LineKinds(source_file)
+            kinds = LineKinds(source_file)  # not kept on the file: each repository file is read once
             for line in candidates:
                 text = source_file.line_text(line)
                 in_diff = current is not None and current.is_changed(line)

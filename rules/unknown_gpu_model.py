@@ -9,12 +9,14 @@ from app.catalog import Catalog
 from app.context import ReviewContext, SourceFile
 from app.findings import Finding, Severity
 from app.rule_api import BaseRule
+from rules._lines import changed_matching
 from rules._text import apply_edits, is_manifest_path, mentions_of
 
 # Upper-case model-like tokens: one to three capitals, two to four digits, an optional short suffix, four
 # characters at least (H20, L20 and T5 are too short to tell a typo from another product).
 # Lower-case or mixed tokens (`ggH200` in physics code, `v100` in a version) are never candidates.
 _CANDIDATE = re.compile(r"(?<![A-Za-z0-9_.])([A-Z]{1,3}[0-9]{2,4}[A-Z]{0,3})(?![A-Za-z0-9_])")
+_CANDIDATE_HINT = re.compile("[A-Z][0-9][0-9]")  # in every candidate; far cheaper to scan for
 _MIN_LENGTH = 4
 _GPU_CONTEXT = re.compile(r"\b(?:gpus?|nvidia|cuda|vram|hbm\w*|accelerators?|amd|rocm)\b", re.IGNORECASE)
 _LINE_CONTEXT = re.compile(r"\b(?:memory|\d+\s?(?:GB|GiB))\b", re.IGNORECASE)
@@ -74,15 +76,17 @@ class UnknownGpuModel(BaseRule):
     default_severity = Severity.WARNING
     summary = "A GPU-like token the catalog does not know, with the nearest known name."
     fix_safe = True
+    file_local = True  # a file's findings depend on that file and the manifest alone
 
     def check(self, ctx: ReviewContext) -> Iterator[Finding]:
+        known_names: dict[str, bool] = {}  # token -> the catalog knows it (the same few tokens recur)
         for source_file, deployment in ctx.files_with_deployment():
             if is_manifest_path(ctx, source_file.path) or not source_file.changed_lines:
                 continue
             file_context: bool | None = None  # computed once, only for files with a candidate
-            for line in sorted(source_file.changed_lines):
+            for line in changed_matching(source_file, _CANDIDATE_HINT):
                 text = source_file.line_text(line)
-                candidates = self._candidates(ctx, text)
+                candidates = self._candidates(ctx, text, known_names)
                 if not candidates:
                     continue
                 if not _LINE_CONTEXT.search(text) and not _GPU_CONTEXT.search(text):
@@ -105,12 +109,16 @@ class UnknownGpuModel(BaseRule):
                 )
 
     @staticmethod
-    def _candidates(ctx: ReviewContext, text: str) -> list[tuple[int, int, str, str]]:
+    def _candidates(ctx: ReviewContext, text: str, known_names: dict[str, bool]) -> list[tuple[int, int, str, str]]:
         found = []
         known = None
         for match in _CANDIDATE.finditer(text):
             token = match.group(1)
-            if len(token) < _MIN_LENGTH or token in _REAL_MODELS or ctx.catalog.resolve(token) is not None:
+            if len(token) < _MIN_LENGTH or token in _REAL_MODELS:
+                continue
+            if token not in known_names:
+                known_names[token] = ctx.catalog.resolve(token) is not None
+            if known_names[token]:
                 continue
             if known is None:
                 known = [(m.start, m.end) for m in mentions_of(ctx, text)]

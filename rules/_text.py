@@ -7,7 +7,7 @@ Rules never parse files themselves: `LineKinds` reads the spans the format extra
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import cached_property, lru_cache
 from itertools import pairwise
 
@@ -62,6 +62,13 @@ def apply_edits(text: str, edits: Iterable[tuple[int, int, str]]) -> str:
 def is_manifest_path(ctx: ReviewContext, path: str) -> bool:
     """align.yaml declares the deployments: it is the truth, never a file that contradicts it."""
     return path == ctx.manifest.path or path in MANIFEST_PATHS
+
+
+def reviewed_files(ctx: ReviewContext) -> Iterator[tuple[SourceFile, Deployment]]:
+    """The files a line rule reads: changed lines, a governing deployment, and not align.yaml itself."""
+    for source_file, deployment in ctx.files_with_deployment():
+        if source_file.changed_lines and not is_manifest_path(ctx, source_file.path):
+            yield source_file, deployment
 
 
 class LineKinds:

@@ -12,7 +12,7 @@ from app.findings import Finding, Severity
 from app.manifest import Deployment
 from app.rule_api import BaseRule
 from rules._lines import changed_containing
-from rules._text import LineKinds, apply_edits, is_manifest_path, kinds_of
+from rules._text import LineKinds, apply_edits, kinds_of, reviewed_files
 
 
 @dataclass(frozen=True)
@@ -125,9 +125,7 @@ class ArchMismatch(BaseRule):
     file_local = True  # a file's findings depend on that file and the manifest alone
 
     def check(self, ctx: ReviewContext) -> Iterator[Finding]:
-        for source_file, deployment in ctx.files_with_deployment():
-            if is_manifest_path(ctx, source_file.path) or not source_file.changed_lines:
-                continue
+        for source_file, deployment in reviewed_files(ctx):
             own = _ARCH_OF.get(deployment.arch)
             if own is None:
                 continue

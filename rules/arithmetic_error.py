@@ -13,7 +13,7 @@ from app.quantities import NUMBER, UnsafeExpression, canonical_unit, close, eval
 from app.rule_api import BaseRule
 from rules._claims import is_human_text, is_table_row, table_cells
 from rules._lines import changed_containing
-from rules._text import apply_edits, is_manifest_path, kinds_of
+from rules._text import apply_edits, kinds_of, reviewed_files
 
 _UNIT = r"(?:[TGMK]i?B|[TGMK]i|GB|gb|%|h|hrs?|hours?|GPUs?)"
 _OPERAND = rf"\$?{NUMBER}[kK]?(?:\s?{_UNIT}\b|%)?"
@@ -97,9 +97,7 @@ class ArithmeticError_(BaseRule):  # trailing underscore: the builtin Arithmetic
     file_local = True  # a file's findings depend on that file and the manifest alone
 
     def check(self, ctx: ReviewContext) -> Iterator[Finding]:
-        for source_file, deployment in ctx.files_with_deployment():
-            if is_manifest_path(ctx, source_file.path) or not source_file.changed_lines:
-                continue
+        for source_file, deployment in reviewed_files(ctx):
             kinds = kinds_of(source_file)
             for line in changed_containing(source_file, _NEEDLES):
                 text = source_file.line_text(line)

@@ -41,7 +41,7 @@ from rules._claims import (
     words,
 )
 from rules._lines import changed_containing, changed_matching, changed_mention_lines, line_memory, line_mentions
-from rules._text import COMPARISON, apply_edits, is_manifest_path
+from rules._text import COMPARISON, apply_edits, reviewed_files
 
 _TIMES = r"\s*[×xX*]\s*"
 _COUNT_BEFORE = re.compile(r"(?<![\w.,$])(?P<n>\d+)\s*(?:GPUs?\s*|cards?\s*)?[×xX*]\s*$")
@@ -127,9 +127,7 @@ class CapacityMismatch(BaseRule):
     file_local = True  # a file's findings depend on that file and the manifest alone
 
     def check(self, ctx: ReviewContext) -> Iterator[Finding]:
-        for source_file, deployment in ctx.files_with_deployment():
-            if is_manifest_path(ctx, source_file.path) or not source_file.changed_lines:
-                continue
+        for source_file, deployment in reviewed_files(ctx):
             issues: dict[int, _LineIssues] = {}
             for assignment in changed_assignments(source_file):
                 self._check_assignment(ctx, source_file, assignment, deployment, issues)

@@ -38,7 +38,7 @@ from rules._claims import (
     words,
 )
 from rules._lines import changed_containing, line_mentions, lines_containing
-from rules._text import COMPARISON, apply_edits, is_manifest_path, mentions_of
+from rules._text import COMPARISON, apply_edits, mentions_of, reviewed_files
 
 TOLERANCE = 0.01  # spec: derived costs within 1 %
 
@@ -111,9 +111,7 @@ class CostMismatch(BaseRule):
     file_local = True  # a file's findings depend on that file and the manifest alone
 
     def check(self, ctx: ReviewContext) -> Iterator[Finding]:
-        for source_file, deployment in ctx.files_with_deployment():
-            if is_manifest_path(ctx, source_file.path) or not source_file.changed_lines:
-                continue
+        for source_file, deployment in reviewed_files(ctx):
             stated: dict[int, list[_Stated]] = {}
             for assignment in changed_assignments(source_file):
                 keyed = _keyed_price(ctx, source_file, assignment)

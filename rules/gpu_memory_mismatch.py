@@ -34,7 +34,7 @@ from rules._claims import (
     value_column,
 )
 from rules._lines import changed_matching, line_memory, line_mentions
-from rules._text import COMPARISON, apply_edits, is_manifest_path
+from rules._text import COMPARISON, apply_edits, reviewed_files
 
 # "GH200 GPUs (141GB)", "H200 | 141 GB", "GH200 with 141GB": what may sit between a GPU name and its memory.
 _AFTER_MENTION = re.compile(
@@ -101,9 +101,7 @@ class GpuMemoryMismatch(BaseRule):
     file_local = True  # a file's findings depend on that file and the manifest alone
 
     def check(self, ctx: ReviewContext) -> Iterator[Finding]:
-        for source_file, deployment in ctx.files_with_deployment():
-            if is_manifest_path(ctx, source_file.path) or not source_file.changed_lines:
-                continue
+        for source_file, deployment in reviewed_files(ctx):
             keyed = self._keyed_claims(source_file, deployment)
             # Other lines state no memory amount: no prose claim, and no keyed one.
             total = len(source_file.lines)

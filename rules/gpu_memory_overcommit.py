@@ -36,7 +36,7 @@ from rules._claims import (
     words,
 )
 from rules._lines import changed_matching
-from rules._text import apply_edits, is_manifest_path
+from rules._text import apply_edits, reviewed_files
 
 _POOL_PARENT = frozenset({"pool", "pools", "memory", "mem", "allocation", "allocations", "alloc", "budget",
                           "budgets", "vram", "hbm", "gpu", "tiers", "partitions"})
@@ -90,9 +90,7 @@ class GpuMemoryOvercommit(BaseRule):
     file_local = True  # a file's findings depend on that file and the manifest alone
 
     def check(self, ctx: ReviewContext) -> Iterator[Finding]:
-        for source_file, deployment in ctx.files_with_deployment():
-            if is_manifest_path(ctx, source_file.path) or not source_file.changed_lines:
-                continue
+        for source_file, deployment in reviewed_files(ctx):
             declared = {_pool_key(name): gb for name, gb in deployment.memory_pools_gb}
             flagged: set[int] = set()
             for group, where in [*_assignment_groups(source_file, declared), *_table_groups(source_file, declared)]:

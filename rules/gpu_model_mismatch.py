@@ -16,9 +16,9 @@ from rules._text import (
     claimed_gpus,
     equivalent_spelling,
     inside_file_name,
-    is_manifest_path,
     kinds_of,
     mention_kind,
+    reviewed_files,
 )
 
 
@@ -63,9 +63,7 @@ class GpuModelMismatch(BaseRule):
     file_local = True  # a file's findings depend on that file and the manifest alone
 
     def check(self, ctx: ReviewContext) -> Iterator[Finding]:
-        for source_file, deployment in ctx.files_with_deployment():
-            if is_manifest_path(ctx, source_file.path) or not source_file.changed_lines:
-                continue
+        for source_file, deployment in reviewed_files(ctx):
             kinds = kinds_of(source_file)
             for line in changed_mention_lines(ctx, source_file):  # only a line that names a GPU claims one
                 finding = self._check_line(ctx, source_file, kinds, line, deployment)

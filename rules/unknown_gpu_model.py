@@ -10,7 +10,7 @@ from app.context import ReviewContext, SourceFile
 from app.findings import Finding, Severity
 from app.rule_api import BaseRule
 from rules._lines import changed_matching
-from rules._text import apply_edits, is_manifest_path, mentions_of
+from rules._text import apply_edits, mentions_of, reviewed_files
 
 # Upper-case model-like tokens: one to three capitals, two to four digits, an optional short suffix, four
 # characters at least (H20, L20 and T5 are too short to tell a typo from another product).
@@ -80,9 +80,7 @@ class UnknownGpuModel(BaseRule):
 
     def check(self, ctx: ReviewContext) -> Iterator[Finding]:
         known_names: dict[str, bool] = {}  # token -> the catalog knows it (the same few tokens recur)
-        for source_file, deployment in ctx.files_with_deployment():
-            if is_manifest_path(ctx, source_file.path) or not source_file.changed_lines:
-                continue
+        for source_file, deployment in reviewed_files(ctx):
             file_context: bool | None = None  # computed once, only for files with a candidate
             for line in changed_matching(source_file, _CANDIDATE_HINT):
                 text = source_file.line_text(line)

@@ -14,8 +14,6 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "lambda-gh200"
@@ -44,13 +42,6 @@ def _example() -> tuple[dict[str, Any], dict[str, Any]]:
     return dict(_TINY_BASE), dict(_TINY_HEAD)
 
 
-def _key_pair() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    return private, public
 
 
 def _visible(body: str) -> str:
@@ -69,10 +60,11 @@ def run_demo(out: TextIO | None = None, *, timeout: float = 60.0) -> int:
     from app.service.server import BackgroundServer
     from app.service.settings import Settings
     from app.simulator import Simulator
+    from app.simulator.auth import generate_app_key_pair
 
     out = out or sys.stdout
     base, head = _example()
-    private, public = _key_pair()
+    private, public = generate_app_key_pair()
     secret = secrets.token_hex(16)
     simulator = Simulator()
     api_url = simulator.start()

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from app.simulator import errors
 from app.simulator.errors import GitHubError
@@ -44,6 +46,19 @@ class Principal:
 
 
 ANONYMOUS = Principal("anonymous")
+
+
+def generate_app_key_pair() -> tuple[str, str]:
+    """A GitHub App key pair as GitHub issues it (RSA 2048, PKCS#8): (private PEM, public PEM), for the demo
+    and tests that register an app with the simulator."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+    return private, public
 
 
 def authenticate(state: State, authorization: str | None) -> Principal:

@@ -17,11 +17,10 @@ from typing import Any
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from jsonschema import Draft202012Validator
 
 from app.simulator import Simulator
+from app.simulator.auth import generate_app_key_pair
 
 CONTRACT_DIR = Path(__file__).resolve().parent
 MODULES = CONTRACT_DIR / "node_modules"
@@ -112,18 +111,11 @@ class ContractWorld:
     files: dict[str, str] = field(default_factory=dict)
 
 
-def _pem_pair() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    return private, public
 
 
 @pytest.fixture(scope="session")
 def simulator() -> Iterator[ContractWorld]:
-    private, public = _pem_pair()
+    private, public = generate_app_key_pair()
     sim = Simulator()
     sim.start()
     sim.register_app(APP_ID, public, "align")

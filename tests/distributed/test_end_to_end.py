@@ -20,14 +20,13 @@ from typing import Any
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from rq import Queue, Worker
 from rq.job import Job as RQJob
 from rq.registry import FailedJobRegistry, FinishedJobRegistry, StartedJobRegistry
 
 from app.service.jobs import Job
 from app.service.redis_queue import SERIALIZER, RedisQueue, RedisQueueConfig, connect
+from app.simulator.auth import generate_app_key_pair
 from app.simulator.webhooks import sign
 from tests.distributed.conftest import remove_keys
 from tests.distributed.support import wait_for
@@ -91,11 +90,8 @@ class Cluster:
 def cluster(redis_url: str, name: str, tmp_path: Path) -> Iterator[tuple[Any, Cluster, list[str], RedisQueueConfig]]:
     if Simulator is None:
         pytest.skip("app.simulator is not available yet")
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
-    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    (tmp_path / "key.pem").write_bytes(private)
+    private, public = generate_app_key_pair()
+    (tmp_path / "key.pem").write_text(private)
 
     sim = Simulator()
     base_url = sim.start()

@@ -7,25 +7,18 @@ import json
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from app.service.settings import Settings
 from app.service.webhook import signature_for
+from app.simulator.auth import generate_app_key_pair
 
 SECRET = "test-webhook-secret"
 
 
-@functools.cache
-def _key_pair() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
-    return private, public
+
+
+# One key for the whole session: generating RSA keys is slow, and the benchmarks import it too.
+_key_pair = functools.cache(generate_app_key_pair)
 
 
 @pytest.fixture(scope="session")

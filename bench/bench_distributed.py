@@ -60,7 +60,7 @@ from app.service.redis_queue import SERIALIZER, RedisQueueConfig, connect
 from app.simulator import Simulator
 from tests.distributed.conftest import remove_keys
 from tests.distributed.support import wait_for
-from tests.distributed.test_end_to_end import Cluster, _ready, free_port
+from tests.distributed.test_end_to_end import Cluster, _ready, free_port, process_env
 from tests.helpers import GH200_MANIFEST
 from tests.service.conftest import _key_pair, signed
 
@@ -98,15 +98,7 @@ def rig(tmp: Path, redis_url: str) -> Iterator[Rig]:
     sim.set_rate_limit(installation, limit=1_000_000)  # the hourly quota is not what is measured
     sim.create_repo(REPO, {"align.yaml": GH200_MANIFEST, "README.md": "# GPU service\n"}, installation_id=installation)
     config = RedisQueueConfig(redis_url=redis_url, prefix=name, queue_name=name)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ALIGN_")}
-    env.update({
-        "ALIGN_APP_ID": str(APP_ID), "ALIGN_APP_SLUG": "align", "ALIGN_PRIVATE_KEY_FILE": str(tmp / "key.pem"),
-        "ALIGN_WEBHOOK_SECRET": SECRET, "ALIGN_GITHUB_API_URL": base_url, "ALIGN_QUEUE": "redis",
-        "ALIGN_REDIS_URL": redis_url, "ALIGN_REDIS_PREFIX": name, "ALIGN_REDIS_QUEUE_NAME": name,
-        "ALIGN_REDIS_LEASE_SECONDS": "10", "ALIGN_REDIS_SWEEP_SECONDS": "0.5", "ALIGN_REDIS_RETRY_INTERVALS": "[1,1,1]",
-        "ALIGN_REDIS_DEFER_SECONDS": "1", "ALIGN_SECONDS_BETWEEN_REQUESTS": "0", "ALIGN_SECONDS_BETWEEN_WRITES": "0",
-        "ALIGN_RETRY_BACKOFF": "0", "ALIGN_LOG_LEVEL": "WARNING", "TMPDIR": str(tmp),
-    })
+    env = process_env(base_url, redis_url, name, tmp, lease_seconds=10)
     cluster = Cluster(env, tmp)
     ports = [free_port(), free_port()]
     try:

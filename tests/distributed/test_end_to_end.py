@@ -86,6 +86,22 @@ class Cluster:
         return "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted(self.logs.glob("*.log")))
 
 
+def process_env(base_url: str, redis_url: str, name: str, tmp: Path, *, lease_seconds: float) -> dict[str, str]:
+    """The environment `align serve` / `align worker` processes get: this machine's, minus any ALIGN_ setting,
+    plus the app, simulator and Redis settings of one isolated run (key prefix and queue named `name`)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ALIGN_")}
+    env.update({
+        "ALIGN_APP_ID": str(APP_ID), "ALIGN_APP_SLUG": "align", "ALIGN_PRIVATE_KEY_FILE": str(tmp / "key.pem"),
+        "ALIGN_WEBHOOK_SECRET": SECRET, "ALIGN_GITHUB_API_URL": base_url, "ALIGN_QUEUE": "redis",
+        "ALIGN_REDIS_URL": redis_url, "ALIGN_REDIS_PREFIX": name, "ALIGN_REDIS_QUEUE_NAME": name,
+        "ALIGN_REDIS_LEASE_SECONDS": f"{lease_seconds:g}", "ALIGN_REDIS_SWEEP_SECONDS": "0.5",
+        "ALIGN_REDIS_RETRY_INTERVALS": "[1,1,1]", "ALIGN_REDIS_DEFER_SECONDS": "1",
+        "ALIGN_SECONDS_BETWEEN_REQUESTS": "0", "ALIGN_SECONDS_BETWEEN_WRITES": "0",
+        "ALIGN_RETRY_BACKOFF": "0", "ALIGN_LOG_LEVEL": "WARNING", "TMPDIR": str(tmp),
+    })
+    return env
+
+
 @pytest.fixture
 def cluster(redis_url: str, name: str, tmp_path: Path) -> Iterator[tuple[Any, Cluster, list[str], RedisQueueConfig]]:
     if Simulator is None:
@@ -103,15 +119,7 @@ def cluster(redis_url: str, name: str, tmp_path: Path) -> Iterator[tuple[Any, Cl
 
     config = RedisQueueConfig(redis_url=redis_url, prefix=name, queue_name=name, lease_seconds=3.0,
                               sweep_seconds=0.5, retry_intervals=(1, 1, 1), defer_seconds=1)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ALIGN_")}
-    env.update({
-        "ALIGN_APP_ID": str(APP_ID), "ALIGN_APP_SLUG": "align", "ALIGN_PRIVATE_KEY_FILE": str(tmp_path / "key.pem"),
-        "ALIGN_WEBHOOK_SECRET": SECRET, "ALIGN_GITHUB_API_URL": base_url, "ALIGN_QUEUE": "redis",
-        "ALIGN_REDIS_URL": redis_url, "ALIGN_REDIS_PREFIX": name, "ALIGN_REDIS_QUEUE_NAME": name,
-        "ALIGN_REDIS_LEASE_SECONDS": "3", "ALIGN_REDIS_SWEEP_SECONDS": "0.5", "ALIGN_REDIS_RETRY_INTERVALS": "[1,1,1]",
-        "ALIGN_REDIS_DEFER_SECONDS": "1", "ALIGN_SECONDS_BETWEEN_REQUESTS": "0", "ALIGN_SECONDS_BETWEEN_WRITES": "0",
-        "ALIGN_RETRY_BACKOFF": "0", "ALIGN_LOG_LEVEL": "WARNING", "TMPDIR": str(tmp_path),
-    })
+    env = process_env(base_url, redis_url, name, tmp_path, lease_seconds=3)
     cluster = Cluster(env, tmp_path)
     ports = [free_port(), free_port()]
     urls = [f"http://127.0.0.1:{port}" for port in ports]

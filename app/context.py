@@ -10,6 +10,7 @@ from typing import TypeVar, cast
 from app.catalog import Catalog
 from app.formats import FileFacts, extract
 from app.manifest import Deployment, EffectiveManifest, Manifest
+from app.scope.binding import FileScope, LineBinding, Scope
 
 _T = TypeVar("_T")
 
@@ -66,6 +67,24 @@ class ReviewContext:
     # Every text file at head, read lazily (only stale-reference needs the whole repository).
     repository_files: Callable[[], Iterator[SourceFile]] = field(default=lambda: iter(()))
     mode: str = "check"  # "check" (a change) or "scan" (every file at one commit)
+    audit: bool = False  # `--all`: excluded files and unbound lines are read too, reported as notices
+
+    # Every path at the reviewed commit, for scope decisions that look at a file's neighbours.
+    tree: Callable[[], Iterator[str]] | None = None
+
+    @cached_property
+    def scope(self) -> Scope:
+        """Which file binds to which deployment (spec §1b), decided once for the review."""
+        return Scope(self.manifest, audit=self.audit, tree=self.tree)
+
+    @cached_property
+    def files_by_path(self) -> dict[str, SourceFile]:
+        return {f.path: f for f in self.files}
+
+    def line_binding(self, source_file: SourceFile, deployment: Deployment, line: int) -> LineBinding:
+        """Whether a line of a file bound to `deployment` is about it, or why not (spec §1b). Rules rarely
+        need it: the engine drops findings on lines that are not."""
+        return self.scope.line(source_file.path, source_file.text, deployment, line)
 
     @property
     def manifest(self) -> Manifest:
@@ -79,19 +98,20 @@ class ReviewContext:
     def deployments(self) -> tuple[Deployment, ...]:
         return self.manifest.deployments
 
-    def deployment_for(self, path: str) -> Deployment | None:
-        memo = self._deployments_by_path  # every file-local rule asks for every file
-        if path not in memo:
-            memo[path] = self.manifest.deployment_for(path)
-        return memo[path]
+    def file_scope(self, source_file: SourceFile | str) -> FileScope:
+        """The file's scope: the deployment it binds to and why (or why none)."""
+        if isinstance(source_file, str):
+            return self.scope.file(source_file)
+        return self.scope.file(source_file.path, source_file.text)
 
-    @cached_property
-    def _deployments_by_path(self) -> dict[str, Deployment | None]:
-        return {}
+    def deployment_for(self, source_file: SourceFile | str) -> Deployment | None:
+        """The deployment a file binds to: None for files out of scope (excluded, or no `paths:` match),
+        except in an audit, which reads them too."""
+        return self.file_scope(source_file).deployment
 
     def files_with_deployment(self) -> Iterator[tuple[SourceFile, Deployment]]:
-        """Each reviewed file with the deployment that governs it (files no deployment governs are skipped)."""
+        """Each reviewed file with the deployment it binds to (files out of scope are skipped)."""
         for source_file in self.files:
-            deployment = self.deployment_for(source_file.path)
+            deployment = self.deployment_for(source_file)
             if deployment is not None:
                 yield source_file, deployment

@@ -164,9 +164,35 @@ def _checked(ctx: ReviewContext, rule: Rule, override: str | None) -> Iterator[F
     for finding in rule.check(ctx):
         if manifest.is_ignored(finding.path) and finding.path != manifest.path:
             continue
-        if override is not None:
-            finding = replace(finding, severity=Severity(override))
-        yield finding
+        bound = _bound(ctx, finding)
+        if bound is None:
+            continue
+        if override is not None and bound.bound_by is not None and not bound.bound_by.startswith("unbound"):
+            bound = replace(bound, severity=Severity(override))
+        yield bound
+
+
+def _bound(ctx: ReviewContext, finding: Finding) -> Finding | None:
+    """The finding with what bound it (spec §1b), or None when its text is not about its deployment. In an
+    audit, unbound findings stay, as notices that say why they would not count."""
+    if finding.path == ctx.manifest.path:
+        return replace(finding, bound_by=f"the manifest: {finding.path}")
+    if finding.bound_by is not None:  # a repository-wide rule that read the file bound it itself
+        if not finding.bound_by.startswith("unbound"):
+            return finding
+        return replace(finding, severity=Severity.NOTICE) if ctx.audit else None
+    scope = ctx.file_scope(finding.path)
+    reason = scope.reason
+    if scope.bound:
+        source_file = ctx.files_by_path.get(finding.path)
+        deployment = ctx.deployment_for(finding.path)
+        line = ctx.line_binding(source_file, deployment, finding.line) if source_file and deployment else None
+        if line is None or line.bound:
+            return replace(finding, bound_by=reason + (f"; {line.reason}" if line and line.reason else ""))
+        reason = line.reason
+    if ctx.audit:
+        return replace(finding, severity=Severity.NOTICE, bound_by=f"unbound: {reason}")
+    return None
 
 
 def _assign_fingerprints(findings: Iterable[Finding]) -> list[Finding]:

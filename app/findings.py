@@ -65,6 +65,8 @@ class Finding:
     expected: str | None = None
     # Lines of explanation (arithmetic, file lists) that reporters may show below the message.
     details: tuple[str, ...] = field(default=())
+    # What bound the offending text to the deployment (spec §1b), filled by the engine.
+    bound_by: str | None = None
 
     def with_fingerprint(self, occurrence: int = 0) -> Finding:
         evidence = self.evidence or self.message
@@ -83,6 +85,7 @@ class Finding:
             "deployment": self.deployment,
             "in_diff": self.in_diff,
             "fingerprint": self.fingerprint,
+            "bound_by": self.bound_by,
         }
 
     @property

@@ -23,6 +23,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from app.catalog import Catalog, GpuSpec
 from app.catalog.data import CatalogEntryError
+from app.scope.classes import CLASS_NAMES
 
 MANIFEST_PATHS = ("align.yaml", ".github/align.yaml")
 SeverityName = Literal["error", "warning", "notice", "off"]
@@ -75,6 +76,7 @@ class Deployment:
     provider: str | None = None
     instance_type: str | None = None
     paths: tuple[str, ...] = ("**",)
+    paths_declared: bool = False  # `paths:` written in align.yaml (else every file, less the exclusions)
     memory_pools_gb: tuple[tuple[str, float], ...] = ()
     retired_secrets: tuple[str, ...] = ()
     line: int = 0  # line of this deployment in align.yaml
@@ -101,6 +103,8 @@ class Manifest:
     fail_on: FailOn = "error"
     ignore: tuple[str, ...] = ()
     catalog: Catalog = field(default_factory=Catalog)  # the built-in catalog extended by `catalog:`
+    # Default exclusion classes (spec §1b) switched back on with `scope: {include: [...]}`.
+    scope_include: tuple[str, ...] = ()
 
     def severity_override(self, rule_id: str) -> SeverityName | None:
         return dict(self.rules).get(rule_id)
@@ -165,6 +169,10 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+class _ScopeModel(_Strict):
+    include: list[_Text] = Field(default_factory=list)  # exclusion classes to review anyway
+
+
 class _RootModel(_Strict):
     version: Literal[1]
     deployments: Annotated[list[Any], Field(min_length=1)]  # items validated one by one (_DeploymentModel)
@@ -172,6 +180,7 @@ class _RootModel(_Strict):
     rules: dict[str, SeverityName] = Field(default_factory=dict)
     fail_on: FailOn = "error"
     ignore: list[_Text] = Field(default_factory=list)
+    scope: _ScopeModel | None = None
 
 
 class _DeploymentModel(_Strict):
@@ -249,6 +258,15 @@ def parse_manifest(text: str, path: str, catalog: Catalog, known_rules: Collecti
                 hint = f"; did you mean {close[0]!r}?" if close else "; `align rules` lists the known ids"
                 issues.add(("rules", rule_id), f"unknown rule {rule_id!r}{hint}")
 
+    scope = data.get("scope")
+    if isinstance(scope, dict) and isinstance(scope.get("include"), list):
+        for index, name in enumerate(scope["include"]):
+            if isinstance(name, str) and name not in CLASS_NAMES:
+                close = difflib.get_close_matches(name, list(CLASS_NAMES), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                issues.add(("scope", "include", index),
+                           f"unknown exclusion class {name!r}{hint} (known: {', '.join(CLASS_NAMES)})")
+
     if issues.items or root is None:
         raise ManifestError(sorted(issues.items, key=lambda i: i.line))
     return Manifest(
@@ -258,6 +276,7 @@ def parse_manifest(text: str, path: str, catalog: Catalog, known_rules: Collecti
         fail_on=root.fail_on,
         ignore=tuple(root.ignore),
         catalog=extended,
+        scope_include=tuple(root.scope.include) if root.scope else (),
     )
 
 
@@ -353,6 +372,7 @@ def _deployment(issues: _Issues, model: _DeploymentModel, gpu: GpuSpec, loc: Loc
         provider=model.provider,
         instance_type=model.instance_type,
         paths=tuple(model.paths),
+        paths_declared="paths" in model.model_fields_set,
         memory_pools_gb=pools,
         retired_secrets=tuple(model.retired_secrets),
         line=_line_of(issues.tree, loc),
@@ -487,5 +507,6 @@ def effective_manifest(
         fail_on=base_manifest.fail_on,
         ignore=base_manifest.ignore,
         catalog=base_manifest.catalog,
+        scope_include=base_manifest.scope_include,
     )
     return EffectiveManifest(manifest, base_manifest, "both")

@@ -229,6 +229,7 @@ def _review(
         files=tuple(files),
         repository_files=lambda: _repository_files(source, head_sha, effective),
         mode=mode,
+        tree=lambda: iter(source.list_files(head_sha)),
     )
     findings = run_rules(ctx, rules.rules)
     return _finish(

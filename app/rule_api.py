@@ -54,6 +54,7 @@ class BaseRule:
         stated: str | None = None,
         expected: str | None = None,
         details: tuple[str, ...] = (),
+        bound_by: str | None = None,
     ) -> Finding:
         """`evidence` is the offending text (not the line number): it makes the fingerprint."""
         path = source_file if isinstance(source_file, str) else source_file.path
@@ -74,6 +75,7 @@ class BaseRule:
             stated=stated,
             expected=expected,
             details=details,
+            bound_by=bound_by,
         )
 
     @classmethod

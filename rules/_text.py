@@ -14,6 +14,7 @@ from itertools import pairwise
 from app.catalog import GpuMention, GpuSpec, MentionKind
 from app.context import ReviewContext, SourceFile
 from app.formats import SpanKind, TextSpan
+from app.formats.common import COMMENT_MARKERS, comment_start
 from app.manifest import MANIFEST_PATHS, Deployment
 from rules._lines import line_mentions
 
@@ -29,6 +30,15 @@ COMPARISON = re.compile(
     r"|from\b.{0,80}?\bto|upgrad\w*|downgrad\w*|migrat\w*|previous\w*|formerly|former|legacy|old|older"
     r"|replac\w*|switch\w*|mov(?:e|ed|ing)\s+(?:off|away|from)|no\s+longer|not|was|were|used\s+to|benchmark\w*)\b"
     r"|→|->|=>",
+    re.IGNORECASE,
+)
+
+
+# Prose that gives an example or an option rather than a claim ("e.g. p4d.24xlarge for AWS", "such as an
+# A100", "best available up to H100", "A100 or lower", "tier-based fallback").
+EXAMPLE = re.compile(
+    r"\be\.g\.|\bfor\s+(?:example|instance)\b|\bsuch\s+as\b|\bexamples?\b|\bup\s+to\b"
+    r"|\bor\s+(?:less|lower|better|higher|newer|older|above|below|similar|equivalent)\b|\bfall\s*back\b",
     re.IGNORECASE,
 )
 
@@ -120,7 +130,7 @@ class LineKinds:
         if self._file.facts.parse_error is not None:
             # The extractor fell back to one span per line: find trailing comments ourselves, so that
             # "gpu: H200  # GH200 in production" still tells the value from the comment.
-            start = comment_start(line_text, _COMMENT_MARKERS.get(self._format, ()))
+            start = comment_start(line_text, COMMENT_MARKERS.get(self._format, ()))
             if start >= 0:
                 ranges.append((start, len(line_text), "comment"))
         return ranges
@@ -175,29 +185,6 @@ def kinds_of(source_file: SourceFile) -> LineKinds:
     return source_file.derived(LineKinds)
 
 
-_HASH = ("#",)
-_COMMENT_MARKERS: dict[str, tuple[str, ...]] = {
-    "yaml": _HASH, "python": _HASH, "shell": _HASH, "dockerfile": _HASH, "toml": _HASH, "env": _HASH,
-    "hcl": ("#", "//"), "typescript": ("//",), "javascript": ("//",),
-}
-
-
-def comment_start(text: str, markers: tuple[str, ...]) -> int:
-    """Index of a comment marker outside quotes that starts the line or follows whitespace, else -1."""
-    quote = ""
-    for index, char in enumerate(text):
-        if quote:
-            if char == quote and text[index - 1] != "\\":
-                quote = ""
-            continue
-        if char in "\"'`":
-            quote = char
-            continue
-        if (index == 0 or text[index - 1].isspace()) and any(text.startswith(m, index) for m in markers):
-            return index
-    return -1
-
-
 def markdown_table_block(lines: list[str], line: int) -> range:
     """The 1-based line range of the Markdown table row `line` belongs to (empty when it is no table row)."""
     if not lines[line - 1].lstrip().startswith("|"):
@@ -244,7 +231,9 @@ def claimed_gpus(
             if not right_in_code:
                 claims.append(mention)
             continue
-        if right or several or COMPARISON.search(text):
+        # The sentence may have started on the line above ("E.g. with autoscaling, ... \n with p4d").
+        sentence = source_file.line_text(line - 1)[-120:] + " " + text if line > 1 else text
+        if right or several or COMPARISON.search(text) or EXAMPLE.search(sentence):
             continue
         if table_has_target is None:
             table = markdown_table_block(source_file.lines, line)

@@ -11,7 +11,7 @@ from app.context import ReviewContext, SourceFile
 from app.findings import Finding, Severity
 from app.manifest import Deployment
 from app.rule_api import BaseRule
-from rules._lines import changed_containing
+from rules._lines import changed_containing, lines_containing
 from rules._text import LineKinds, apply_edits, kinds_of, reviewed_files
 
 
@@ -149,7 +149,10 @@ class ArchMismatch(BaseRule):
         hits: dict[tuple[int, int], str | None] = {}
         labels: list[str] = []
         pinned_texts: list[str] = []
+        both = _pinned_kinds(source_file, kinds, own)
         for pin in _PINS[deployment.arch]:
+            if pin.what in both:
+                continue  # the file pins the deployment's architecture the same way too: a multi-arch build
             for match in pin.pattern.finditer(text):
                 start, end = match.span("arch")
                 if kinds.is_prose(line, start, text) or any(s < end and start < e for s, e in hits):
@@ -195,6 +198,26 @@ class ArchMismatch(BaseRule):
                     return True
                 break
         return any(own_re.search(_code_text(kinds, n, lines[n - 1])) for n in _sibling_items(lines, line))
+
+
+def _pinned_kinds(source_file: SourceFile, kinds: LineKinds, own: _Arch) -> frozenset[str]:
+    """The kinds of pin (`a container platform`, `a node selector`...) the file's code also sets to the
+    deployment's own architecture, worked out once per file."""
+    memo = source_file.derived(_OwnPins)
+    found = memo.get(own.name)
+    if found is None:
+        pins = _PINS["x86_64" if own is _ARM else "arm64"]  # the patterns that pin `own`
+        kinds_found: set[str] = set()
+        for line in lines_containing(source_file, _foreign_needles(own)):
+            code = _code_text(kinds, line, source_file.line_text(line))
+            kinds_found.update(pin.what for pin in pins if pin.pattern.search(code))
+        found = memo[own.name] = frozenset(kinds_found)
+    return found
+
+
+class _OwnPins(dict[str, frozenset[str]]):
+    def __init__(self, _source_file: SourceFile) -> None:
+        super().__init__()
 
 
 def _code_text(kinds: LineKinds, line: int, text: str) -> str:

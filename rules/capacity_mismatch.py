@@ -72,6 +72,7 @@ _COUNT_FLAG = re.compile(
 )
 _COUNT_TIMES = re.compile(r"(?<![\w.,$])(?P<n>\d+)\s*[×xX]\s*$")  # "3 × GH200"
 _NAME_COUNT = re.compile(r"^:(?P<n>\d+)\b")  # SkyPilot `accelerators: GH200:8`, `--gpus GH200:8`
+_CHOICES = frozenset({"sizes", "counts", "options", "choices", "candidates", "values", "range", "grid"})
 _COUNT_WORDS = frozenset({"count", "num", "n", "number", "total", "ngpus", "numgpus"})
 _NOT_TOTAL_COUNT = frozenset({
     "per", "node", "nodes", "pod", "pods", "replica", "replicas", "worker", "workers", "instance", "task",
@@ -388,6 +389,8 @@ def _count_kind_by_name(key_path: tuple[str, ...]) -> str | None:
     key = semantic_key_of(key_path)
     leaf = words(key)
     leaf_set = set(leaf)
+    if leaf_set & _CHOICES:
+        return None  # `tensor_parallel_sizes: [4, 8, 16]`: a search space, not one size
     if "tensor" in leaf_set and "parallel" in leaf_set:
         return "parallel"
     if leaf_set & _NOT_TOTAL_COUNT or key.lower() in ("nvidia.com/gpu", "amd.com/gpu"):

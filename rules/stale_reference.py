@@ -11,6 +11,7 @@ from app.findings import Finding, Severity
 from app.manifest import Deployment
 from app.quantities import find_memory, find_prices, format_money, memory_number_text, same_memory
 from app.rule_api import BaseRule
+from app.scope.blocks import LineBinding
 from rules._text import (
     LineKinds,
     claimed_gpus,
@@ -123,7 +124,7 @@ class StaleReference(BaseRule):
         for source_file in ctx.repository_files():
             if is_manifest_path(ctx, source_file.path):
                 continue
-            deployment = ctx.deployment_for(source_file.path)
+            deployment = ctx.deployment_for(source_file)
             change = changes.get(deployment.name) if deployment else None
             if change is None:
                 continue
@@ -132,9 +133,13 @@ class StaleReference(BaseRule):
                 continue
             current = changed_files.get(source_file.path)
             kinds = LineKinds(source_file)  # not kept on the file: each repository file is read once
+            scope = ctx.file_scope(source_file)
             for line in candidates:
                 text = source_file.line_text(line)
                 in_diff = current is not None and current.is_changed(line)
+                binding = ctx.line_binding(source_file, change.new, line) if scope.bound else None
+                if binding is not None and not binding.bound and not ctx.audit:
+                    continue
                 for stale in _stale_on_line(ctx, source_file, kinds, line, text, change):
                     suggestion = None
                     if stale.replacement is not None:
@@ -151,7 +156,16 @@ class StaleReference(BaseRule):
                         component=stale.component,
                         stated=stale.stated,
                         expected=stale.expected,
+                        bound_by=_bound_by(scope.reason, binding),
                     )
+
+
+def _bound_by(file_reason: str, binding: LineBinding | None) -> str:
+    if binding is None:  # the file itself is out of scope (an audit reads it anyway)
+        return f"unbound: {file_reason}"
+    if not binding.bound:
+        return f"unbound: {binding.reason}"
+    return file_reason + (f"; {binding.reason}" if binding.reason else "")
 
 
 def _candidate_lines(text: str, needles: re.Pattern[str]) -> list[int]:

@@ -149,7 +149,13 @@ def test_generic_entries_and_same_model(catalog: Catalog) -> None:
         ("A100-80GB a100_80gb A100 80GB A100 80 GB", ["A100 80GB"] * 4),
         ("A100-40GB then plain A100", ["A100 40GB", "A100"]),
         ("B2000 H1000 XH100 H100X", []),
-        ("model_H100_weights", ["H100"]),  # "_" separates tokens
+        # Token hygiene (spec 1b): an identifier, file name, URL or variable that merely holds a GPU token.
+        ("model_H100_weights", []),
+        ("${DCGM_L4_TIMEOUT}", []),
+        ("COPY requirements-h200.txt .", []),
+        ("see https://example.com/docs/a100#h100-setup", []),
+        ("name: simulator-llama2-7b-a100", []),
+        ("NVIDIA_H100 GPU_TYPE_H100 H200_MEMORY_GB A100-based", ["H100", "H100", "H200", "A100"]),
         ("8xH100 and 4x A100 80GB", ["H100", "A100 80GB"]),
         ("0xA100 is a hex number", []),
         ("two H100s and four GH200s", ["H100", "GH200"]),

@@ -37,8 +37,9 @@ def test_check_fails_with_exit_1_and_json_shape(pr_repo: Path) -> None:
                                       "price_per_gpu_hour": 1.49, "arch": "arm64"}]
     [finding] = report["findings"]
     assert set(finding) == {"rule", "severity", "path", "line", "end_line", "message", "suggestion", "deployment",
-                            "in_diff", "fingerprint"}
+                            "in_diff", "fingerprint", "bound_by"}
     assert finding["suggestion"] == 'GPU = "GH200"'
+    assert finding["bound_by"] == "default scope: stack.py"
 
 
 def test_check_clean_change_exits_0(pr_repo: Path) -> None:

@@ -116,7 +116,7 @@ def test_json_is_exactly_the_spec_object() -> None:
     expected = sorted(FINDINGS, key=lambda f: f.sort_key)
     assert data["findings"] == [f.to_json() for f in expected]
     assert list(data["findings"][0]) == ["rule", "severity", "path", "line", "end_line", "message", "suggestion",
-                                         "deployment", "in_diff", "fingerprint"]
+                                         "deployment", "in_diff", "fingerprint", "bound_by"]
     assert out.startswith('{\n  "version": 1,')
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from app.catalog import GpuMention, GpuSpec, MentionKind
+from app.catalog.tokens import is_embedded
 
 _SEPARATORS = re.compile(r"[\s_\-]+")
 _SEP = r"[ \t_\-]?"  # where a name has a separator, text may use any one of them or none
@@ -176,8 +177,15 @@ class CatalogIndex:
             hit = memo[written] if written in memo else memo.setdefault(written, self.lookup(written))
             if hit is not None:
                 start = match.start("m") - 1
+                if is_embedded(text, start, start + len(written), self._is_spelling):
+                    continue  # `DCGM_L4_TIMEOUT`, `requirements-h200.txt`, a URL: no GPU (spec §1b)
                 found.append(GpuMention(start, start + len(written), written, hit[0], hit[1]))
         return found
+
+    def _is_spelling(self, part: str) -> bool:
+        memo = self._memo
+        hit = memo[part] if part in memo else memo.setdefault(part, self.lookup(part))
+        return hit is not None
 
     def nearest(self, token: str) -> str | None:
         """Closest canonical name by edit distance over names and aliases: 1 edit for short tokens, 2 else."""

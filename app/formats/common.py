@@ -111,3 +111,27 @@ def build_facts(fmt: FormatName, assignments: Iterable[Assignment], spans: list[
 
 def _span_line(span: TextSpan) -> int:
     return span.line
+
+
+_HASH = ("#",)
+# Line-comment markers by format: where a trailing comment may start (see `comment_start`).
+COMMENT_MARKERS: dict[str, tuple[str, ...]] = {
+    "yaml": _HASH, "python": _HASH, "shell": _HASH, "dockerfile": _HASH, "toml": _HASH, "env": _HASH,
+    "hcl": ("#", "//"), "typescript": ("//",), "javascript": ("//",),
+}
+
+
+def comment_start(text: str, markers: tuple[str, ...]) -> int:
+    """Index of a comment marker outside quotes that starts the line or follows whitespace, else -1."""
+    quote = ""
+    for index, char in enumerate(text):
+        if quote:
+            if char == quote and text[index - 1] != "\\":
+                quote = ""
+            continue
+        if char in "\"'`":
+            quote = char
+            continue
+        if (index == 0 or text[index - 1].isspace()) and any(text.startswith(m, index) for m in markers):
+            return index
+    return -1

@@ -33,6 +33,11 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--ref", default="HEAD")
     _output_options(scan)
 
+    scope = sub.add_parser("scope", help="files in scope per deployment, and the excluded ones with the reason")
+    scope.add_argument("--repo", default=".", help="repository directory (default: .)")
+    scope.add_argument("--ref", default="HEAD", help="the commit to list (default: HEAD)")
+    scope.add_argument("--format", choices=("text", "json"), default="text")
+
     rules = sub.add_parser("rules", help="the rules the engine knows, with their documentation")
     rules.add_argument("rule", nargs="?", help="show one rule's full documentation")
     sub.add_parser("catalog", help="the GPUs the catalog knows")
@@ -55,6 +60,8 @@ def _parser() -> argparse.ArgumentParser:
 def _output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FORMATS, default="text")
     parser.add_argument("--output", type=Path, help="write the report to FILE instead of standard output")
+    parser.add_argument("--all", action="store_true", dest="audit",
+                        help="also report mentions that bind to no deployment, as notices saying why (an audit)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -72,6 +79,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     command: str = args.command
     if command in ("check", "scan"):
         return _review_command(args)
+    if command == "scope":
+        return _scope_command(args)
     if command == "rules":
         return _print_rules(args.rule, sys.stdout)
     if command == "catalog":
@@ -90,9 +99,9 @@ def _review_command(args: argparse.Namespace) -> int:
         if args.command == "check":
             source.resolve(args.head)  # an unknown head is the error to report, not a missing default branch
             base = args.base or source.default_base(args.head)
-            result = review_change(source, base, args.head)
+            result = review_change(source, base, args.head, audit=args.audit)
         else:
-            result = scan_commit(source, args.ref)
+            result = scan_commit(source, args.ref, audit=args.audit)
         texts = {}
         if args.format == "text":
             texts = {f.path: (source.read(result.head, f.path) or b"").decode("utf-8", "replace")
@@ -102,6 +111,20 @@ def _review_command(args: argparse.Namespace) -> int:
     report = render(result, args.format, sources=texts)
     _write(report, args.output)
     return 1 if result.conclusion == "failure" else 0
+
+
+def _scope_command(args: argparse.Namespace) -> int:
+    from app.git_source import GitSource
+    from app.report.scope_listing import render_scope
+    from app.review import list_scope
+    from app.source import SourceError
+
+    try:
+        listing = list_scope(GitSource(args.repo), args.ref)
+    except SourceError as error:
+        raise UsageError(str(error)) from error
+    _write(render_scope(listing, args.format), None)
+    return 0
 
 
 def _write(text: str, output: Path | None) -> None:

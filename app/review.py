@@ -13,6 +13,7 @@ from app.engine import run_rules
 from app.findings import Finding, Severity, Waiver
 from app.manifest import MANIFEST_PATHS, EffectiveManifest, ManifestError, effective_manifest
 from app.rule_api import LoadedRules, load_rules
+from app.scope.binding import FileScope, Scope
 from app.source import MAX_FILE_BYTES, FileChange, RepoSource
 
 Conclusion = Literal["success", "neutral", "failure", "skipped"]
@@ -173,10 +174,13 @@ def review_change(
     rules: LoadedRules | None = None,
     waivers: Sequence[Waiver] = (),
     changes: Sequence[FileChange] | None = None,
+    audit: bool = False,
 ) -> ReviewResult:
     """Review the change from `base` to `head`. `changes` may be passed when the caller already has them
-    (the service gets them from the pull request files API)."""
-    return _review(source, base, head, catalog=catalog, rules=rules, waivers=waivers, changes=changes, scan=False)
+    (the service gets them from the pull request files API). `audit` (`--all`): mentions that are not
+    bound to a deployment are reported too, as notices that say why they do not count."""
+    return _review(source, base, head, catalog=catalog, rules=rules, waivers=waivers, changes=changes, scan=False,
+                   audit=audit)
 
 
 def scan_commit(
@@ -185,9 +189,44 @@ def scan_commit(
     *,
     catalog: Catalog | None = None,
     rules: LoadedRules | None = None,
+    audit: bool = False,
 ) -> ReviewResult:
     """Audit every file at one commit against its manifest: the "all files that need updating" list."""
-    return _review(source, None, ref, catalog=catalog, rules=rules, waivers=(), changes=None, scan=True)
+    return _review(source, None, ref, catalog=catalog, rules=rules, waivers=(), changes=None, scan=True,
+                   audit=audit)
+
+
+@dataclass(frozen=True)
+class ScopeListing:
+    """`align scope`: every file at one commit with the deployment it binds to, or why none (spec §1b)."""
+
+    ref: str
+    manifest_path: str | None
+    files: tuple[FileScope, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def list_scope(source: RepoSource, ref: str, *, catalog: Catalog | None = None) -> ScopeListing:
+    """The scope of every file at `ref` under the manifest found there."""
+    catalog = catalog or Catalog.builtin()
+    sha = source.resolve(ref)
+    effective, invalid = _load_effective(source, None, sha, catalog, [r.id for r in load_rules().rules])
+    if invalid:
+        return ScopeListing(sha, None, notes=tuple(f.message for f in invalid))
+    if effective is None:
+        return ScopeListing(sha, None, notes=(NO_MANIFEST_HELP,))
+    manifest = effective.manifest
+    scope = Scope(manifest)
+    paths = [p for p in source.list_files(sha) if not manifest.is_ignored(p)]
+    contents = source.read_many(sha, paths)
+    files = []
+    for path in paths:
+        data = contents.get(path)
+        text = data[:4096].decode("utf-8", errors="replace") if data is not None else None
+        files.append(scope.file(path, text))
+    ignored = sum(1 for p in source.list_files(sha) if manifest.is_ignored(p))
+    notes = (f"{ignored} file(s) matched `ignore:` and are never reviewed",) if ignored else ()
+    return ScopeListing(sha, manifest.path, tuple(files), notes)
 
 
 def _review(
@@ -200,6 +239,7 @@ def _review(
     waivers: Sequence[Waiver],
     changes: Sequence[FileChange] | None,
     scan: bool,
+    audit: bool = False,
 ) -> ReviewResult:
     catalog = catalog or Catalog.builtin()
     rules = rules or load_rules()
@@ -229,6 +269,7 @@ def _review(
         files=tuple(files),
         repository_files=lambda: _repository_files(source, head_sha, effective),
         mode=mode,
+        audit=audit,
         tree=lambda: iter(source.list_files(head_sha)),
     )
     findings = run_rules(ctx, rules.rules)
@@ -247,4 +288,7 @@ def _review(
     )
 
 
-__all__ = ["ReviewResult", "Severity", "SkippedFile", "conclusion_for", "review_change", "scan_commit"]
+__all__ = [
+    "ReviewResult", "ScopeListing", "Severity", "SkippedFile", "conclusion_for", "list_scope", "review_change",
+    "scan_commit",
+]

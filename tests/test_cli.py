@@ -39,7 +39,7 @@ def test_check_fails_with_exit_1_and_json_shape(pr_repo: Path) -> None:
     assert set(finding) == {"rule", "severity", "path", "line", "end_line", "message", "suggestion", "deployment",
                             "in_diff", "fingerprint", "bound_by"}
     assert finding["suggestion"] == 'GPU = "GH200"'
-    assert finding["bound_by"] == "default scope: stack.py"
+    assert finding["bound_by"] == "default scope: the repository root"
 
 
 def test_check_clean_change_exits_0(pr_repo: Path) -> None:

@@ -79,7 +79,7 @@ class Scope:
         catch_all = next((d for d in self.manifest.deployments if not d.paths_declared), None)
         if catch_all is None:
             return FileScope(path, None, "no deployment's `paths:` match this file", False)
-        top = path.split("/", 1)[0] + "/**" if "/" in path else path
+        top = path.split("/", 1)[0] + "/**" if "/" in path else "the repository root"
         return self._within(path, text, catch_all, f"default scope: {top}", path)
 
     def _within(self, path: str, text: str | None, deployment: Deployment, reason: str, rest: str) -> FileScope:

@@ -120,7 +120,8 @@ def _context(ws: Workspace, commit: str, finding: Finding) -> str:
     return "\n".join(f"{n + 1:>5}: {lines[n][:200]}" for n in range(start, min(len(lines), finding.line + 2)))
 
 
-def evaluate_repo(spec_path: Path, mirrors: Path, scratch: Path, *, pulls: bool, seeds: bool) -> RepoResult:
+def evaluate_repo(spec_path: Path, mirrors: Path, scratch: Path, *, pulls: bool, seeds: bool,
+                  debug_seed: str | None = None) -> RepoResult:
     spec = yaml.safe_load(spec_path.read_text())
     slug = spec_path.stem
     owner, name = spec["repo"].split("/")
@@ -145,7 +146,9 @@ def evaluate_repo(spec_path: Path, mirrors: Path, scratch: Path, *, pulls: bool,
         result.pulls.append((sha, reviewed.conclusion, list(reviewed.failing)))
 
     for seed in (spec.get("seeds") or []) if seeds else []:
-        result.seeds.append(_run_seed(ws, source, spec, seed, head, rules))
+        if debug_seed and seed["id"] != debug_seed:
+            continue
+        result.seeds.append(_run_seed(ws, source, spec, seed, head, rules, debug=bool(debug_seed)))
     result.seconds = time.perf_counter() - started
     return result
 
@@ -169,7 +172,7 @@ def _judge(ws: Workspace, commit: str, result: RepoResult, findings: list[Findin
 
 
 def _run_seed(ws: Workspace, source: GitSource, spec: dict[str, Any], seed: dict[str, Any], head: str,
-              rules: Any) -> tuple[str, bool, str]:
+              rules: Any, debug: bool = False) -> tuple[str, bool, str]:
     commit = spec["commit"]
     files: dict[str, bytes] = {}
     for edit in seed["edits"]:
@@ -187,8 +190,14 @@ def _run_seed(ws: Workspace, source: GitSource, spec: dict[str, Any], seed: dict
     if at < 0:
         return seed["id"], False, f"expected text not in {path}"
     line = text.count("\n", 0, at) + 1
-    reviewed: ReviewResult = review_change(source, head, seeded, rules=rules)
-    hit = [f for f in reviewed.findings if f.rule == seed["rule"] and f.path == path and f.line == line]
+    reviewed: ReviewResult = review_change(source, head, seeded, rules=rules, audit=debug)
+    if debug:  # every finding near the expected line, bound or not, with why
+        print(f"seed {seed['id']}: expect {seed['rule']} {path}:{line}: {text.splitlines()[line - 1][:160]}")
+        for f in reviewed.findings:
+            if f.path == path and abs(f.line - line) <= 3:
+                print(f"  {f.rule} {f.path}:{f.line} [{f.severity}] {f.message[:120]} | {f.bound_by}")
+    hit = [f for f in reviewed.findings if f.rule == seed["rule"] and f.path == path and f.line == line
+           and not (f.bound_by or "").startswith("unbound")]
     others = [f"{f.rule} {f.path}:{f.line}" for f in reviewed.findings if f not in hit]
     detail = f"{seed['rule']} {path}:{line}" + (f"; also {', '.join(others)}" if others else "")
     return seed["id"], bool(hit), detail
@@ -204,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--unjudged", type=Path, help="write findings without a label here, as a label skeleton")
     parser.add_argument("--json", type=Path, help="write the figures as JSON")
     parser.add_argument("-v", "--verbose", action="store_true", help="list every false positive and seed")
+    parser.add_argument("--seed", help="run only this seed, and show every finding near it with why it binds")
     args = parser.parse_args(argv)
 
     specs = sorted((HERE / "repos").glob("*.yaml"))
@@ -221,8 +231,8 @@ def main(argv: list[str] | None = None) -> int:
         if not mirror.exists():
             print(f"skip {spec_path.stem}: no mirror at {mirror}", file=sys.stderr)
             continue
-        results.append(evaluate_repo(spec_path, args.mirrors, scratch, pulls=not args.no_pulls,
-                                     seeds=not args.no_seeds))
+        results.append(evaluate_repo(spec_path, args.mirrors, scratch, pulls=not args.no_pulls and not args.seed,
+                                     seeds=not args.no_seeds, debug_seed=args.seed))
         _print_repo(results[-1], args.verbose)
     return _summary(results, args)
 

@@ -75,7 +75,7 @@ class ReviewContext:
     @cached_property
     def scope(self) -> Scope:
         """Which file binds to which deployment (spec §1b), decided once for the review."""
-        return Scope(self.manifest, audit=self.audit, tree=self.tree)
+        return Scope(self.manifest, audit=self.audit, tree=self.tree, base=self.base_manifest)
 
     @cached_property
     def files_by_path(self) -> dict[str, SourceFile]:

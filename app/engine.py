@@ -167,9 +167,21 @@ def _checked(ctx: ReviewContext, rule: Rule, override: str | None) -> Iterator[F
         bound = _bound(ctx, finding)
         if bound is None:
             continue
-        if override is not None and bound.bound_by is not None and not bound.bound_by.startswith("unbound"):
+        unbound = bound.bound_by is not None and bound.bound_by.startswith("unbound")
+        if override is not None and not unbound:
             bound = replace(bound, severity=Severity(override))
+        elif bound.severity is Severity.ERROR and _in_prose(ctx, bound):
+            # Spec §1b: a claim in prose or comments is reported but does not fail the check by default.
+            bound = replace(bound, severity=Severity.WARNING)
         yield bound
+
+
+def _in_prose(ctx: ReviewContext, finding: Finding) -> bool:
+    source_file = ctx.files_by_path.get(finding.path)
+    deployment = ctx.deployment_for(finding.path) if source_file is not None else None
+    if source_file is None or deployment is None:
+        return False
+    return ctx.scope.is_prose(source_file.path, source_file.text, deployment, finding.line, finding.end_line)
 
 
 def _bound(ctx: ReviewContext, finding: Finding) -> Finding | None:

@@ -208,6 +208,7 @@ _PRICE_RE = re.compile(
     r"(?P<suffix>\s?(?:USD|usd|dollars))?"
     r"(?P<per>"
     r"(?:\s?(?:/|\bper\b|\ban?\b|\beach\b)\s?)"
+    r"(?:[A-Z][A-Z0-9]*\d[A-Za-z0-9]*\s(?=GPU|gpu))?"  # "per A10G GPU-hour": the model before "GPU"
     r"(?P<gpu1>(?:GPU|gpu|Gpu)s?[\s\-/]?)?"
     r"(?P<unit>(?:[\d,.]+\s?[kKmM]?\s?)?[A-Za-z][\w\-]*(?:\s(?:tokens?|requests?|queries|calls|images))?)"
     r"(?P<gpu2>\s?(?:/|\bper\s)\s?(?:GPU|gpu)s?\b)?"

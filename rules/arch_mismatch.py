@@ -17,16 +17,18 @@ from rules._text import LineKinds, apply_edits, kinds_of, reviewed_files
 
 @dataclass(frozen=True)
 class _Arch:
-    """How one architecture is spelled: `docker` in platforms and node selectors, `cuda` in NVIDIA repos."""
+    """How one architecture is spelled: `docker` in platforms and node selectors, `cuda` in NVIDIA repos,
+    `multiarch` in Debian library paths."""
 
     name: str
     tokens: str  # regex alternation of its spellings
     docker: str
     cuda: str
+    multiarch: str
 
 
-_ARM = _Arch("arm64", r"arm64|aarch64|arm64v8", docker="arm64", cuda="sbsa")
-_X86 = _Arch("x86_64", r"amd64|x86_64|x86-64", docker="amd64", cuda="x86_64")
+_ARM = _Arch("arm64", r"arm64|aarch64|arm64v8", docker="arm64", cuda="sbsa", multiarch="aarch64")
+_X86 = _Arch("x86_64", r"amd64|x86_64|x86-64", docker="amd64", cuda="x86_64", multiarch="x86_64")
 
 
 @dataclass(frozen=True)
@@ -55,12 +57,22 @@ def _pins(foreign: _Arch) -> tuple[_Pin, ...]:
              re.compile(rf"(?<![A-Za-z0-9])(?P<arch>{linux_wheel})-(?:unknown|pc)-linux"), None),
         _Pin("an architecture variable",
              re.compile(rf"\b[A-Za-z_]*(?:ARCH|[Aa]rch)\w*[\"']?\s*[:=]\s*\[?\s*[\"']?{arch}(?![\w-])"), None),
+        _Pin("a single-architecture library path",
+             re.compile(rf"/lib(?:64)?/(?P<arch>{linux_wheel})-linux-gnu\b"), "multiarch"),
+        _Pin("a single-architecture binary",
+             re.compile(rf"[\"'][\w.-]*?[_-](?P<arch>{foreign.tokens})(?:\.(?:so|a|tar\.gz|tgz|zip|deb|rpm))?[\"']"),
+             None),
+        _Pin("a kernel configuration",
+             re.compile(rf"\bCONFIG_\w*?ARCH_(?P<arch>{foreign.tokens.replace('-', '_').upper()})\w*\s*=\s*y\b"),
+             None),
         _Pin("a single-architecture image",
              re.compile(rf"(?<![\w./-])(?P<arch>{foreign.docker}{'v8' if foreign is _ARM else ''})/[a-z]"), None),
     )
 
 
 _PINS = {"arm64": _pins(_X86), "x86_64": _pins(_ARM)}
+# Pins that place one workload: one pod on amd64 says nothing about where the GPU pod of the same file runs.
+_PER_WORKLOAD = frozenset({"a node selector"})
 _ARCH_OF = {"arm64": _ARM, "x86_64": _X86}
 # Code that picks the architecture at run time: its branches name both, on purpose.
 _DISPATCH = re.compile(
@@ -68,7 +80,10 @@ _DISPATCH = re.compile(
     r"|platform\.machine|process\.arch|runtime\.GOARCH|dpkg\s+--print-architecture|\bcase\b|\bmatrix\b"
     r"|\$\(arch\)"
 )
-_NODE_ARCH_KEY = re.compile(r"key:\s*[\"']?(?:beta\.)?kubernetes\.io/arch\b")
+# `key: kubernetes.io/arch` of a match expression, or `kubernetes.io/arch:` holding a list of values.
+_NODE_ARCH_KEY = re.compile(
+    r"key:\s*[\"']?(?:beta\.)?kubernetes\.io/arch\b|(?:beta\.)?kubernetes\.io/arch[\"']?\s*:\s*$"
+)
 _NOT_IN = re.compile(r"operator:\s*[\"']?(?:NotIn|DoesNotExist)")
 _WINDOW = 15
 _QUOTES = re.compile(r"[\"']")
@@ -78,13 +93,14 @@ _BRANCH_REACH = 8  # lines between a `case "$(uname -m)"` / `matrix:` and the br
 @cache
 def _foreign_hint(foreign: _Arch) -> re.Pattern[str]:
     """What a line that pins `foreign` contains (every pin's spelling, the CUDA repository's, `x64`)."""
-    return re.compile(f"{foreign.tokens}|{foreign.cuda}|x64")
+    return re.compile(f"{foreign.tokens}|{foreign.cuda}|x64", re.IGNORECASE)
 
 
 @cache
 def _foreign_needles(foreign: _Arch) -> tuple[str, ...]:
     """The same spellings as `_foreign_hint`, as plain text (its alternatives are literal)."""
-    return (*foreign.tokens.split("|"), foreign.cuda, "x64")
+    tokens = foreign.tokens.split("|")
+    return (*tokens, *(t.upper() for t in tokens), foreign.cuda, "x64")
 
 
 @cache
@@ -151,8 +167,8 @@ class ArchMismatch(BaseRule):
         pinned_texts: list[str] = []
         both = _pinned_kinds(source_file, kinds, own)
         for pin in _PINS[deployment.arch]:
-            if pin.what in both:
-                continue  # the file pins the deployment's architecture the same way too: a multi-arch build
+            if pin.what in both and pin.what not in _PER_WORKLOAD:
+                continue  # the file builds for the deployment's architecture the same way too: a multi-arch build
             for match in pin.pattern.finditer(text):
                 start, end = match.span("arch")
                 if kinds.is_prose(line, start, text) or any(s < end and start < e for s, e in hits):

@@ -66,13 +66,14 @@ _TOTAL_LABEL_AFTER = re.compile(
 _TOTAL_ROW = re.compile(r"^(?:total|cluster|aggregate|combined)\s+(?:GPU\s+)?(?:memory|VRAM|HBM)", re.IGNORECASE)
 _PER_GPU = re.compile(r"per[\s-]GPU|/\s*GPU|each\s+GPU", re.IGNORECASE)
 _HOST = re.compile(r"\bRAM\b|LPDDR|system\s+memory|host\s+memory|CPU|disk|storage|NVMe|SSD", re.IGNORECASE)
-_COUNT_FLAG = re.compile(
-    r"--(?P<flag>gpus|num[-_]gpus|gpu[-_]count|n[-_]?gpus|tensor[-_]parallel[-_]size)[\"']?(?:\s*,\s*|[=\s]+)"
-    r"[\"']?(?P<n>\d+)\b"
+_COUNT_FLAG = re.compile(  # `--gpus 8`, `--tensor-parallel-size 8`, papermill `-p num_gpu 4`
+    r"(?:--|-[pP]\s+)(?P<flag>gpus|num[-_]gpus?|gpu[-_]count|n[-_]?gpus|tensor[-_]parallel[-_]size)[\"']?"
+    r"(?:\s*,\s*|[=\s]+)[\"']?(?P<n>\d+)\b"
 )
 _COUNT_TIMES = re.compile(r"(?<![\w.,$])(?P<n>\d+)\s*[×xX]\s*$")  # "3 × GH200"
 _NAME_COUNT = re.compile(r"^:(?P<n>\d+)\b")  # SkyPilot `accelerators: GH200:8`, `--gpus GH200:8`
 _CHOICES = frozenset({"sizes", "counts", "options", "choices", "candidates", "values", "range", "grid"})
+_GPU_WORDS = frozenset({"gpu", "gpus", "accelerator", "accelerators"})
 _COUNT_WORDS = frozenset({"count", "num", "n", "number", "total", "ngpus", "numgpus"})
 _NOT_TOTAL_COUNT = frozenset({
     "per", "node", "nodes", "pod", "pods", "replica", "replicas", "worker", "workers", "instance", "task",
@@ -134,7 +135,8 @@ class CapacityMismatch(BaseRule):
                 self._check_assignment(ctx, source_file, assignment, deployment, issues)
             # A line states a total or a count only with a memory amount, a `--gpus`-like flag or a GPU name.
             memory_lines = set(changed_matching(source_file, MEMORY_HINT))
-            lines = {*memory_lines, *changed_containing(source_file, ("--",)), *changed_mention_lines(ctx, source_file)}
+            lines = {*memory_lines, *changed_containing(source_file, ("--", "-p ", "-P ")),
+                     *changed_mention_lines(ctx, source_file)}
             for line in sorted(lines):
                 self._check_text(ctx, source_file, line, deployment, issues, line in memory_lines)
             for line in sorted(issues):
@@ -184,14 +186,18 @@ class CapacityMismatch(BaseRule):
         if count > deployment.count or (kind == "count" and "total" in leaf and count != deployment.count):
             text = source_file.line_text(line)
             span = number_span(text, str(count), value_column(text, assignment))
-            edits = None if kind == "parallel" or span is None else [(span[0], span[1], str(deployment.count))]
-            self._count_issue(issues, line, f"`{key}: {count}`", count, deployment, edits, kind == "parallel")
+            # How many GPUs one pod or node should ask for is a human decision: only a total gets a fix.
+            edits = None if kind != "count" or span is None else [(span[0], span[1], str(deployment.count))]
+            self._count_issue(issues, line, f"`{key}: {count}`", count, deployment, edits, kind)
 
     def _count_issue(self, issues: dict[int, _LineIssues], line: int, what: str, count: int,
-                     deployment: Deployment, edits: list[tuple[int, int, str]] | None, parallel: bool = False) -> None:
-        if parallel:
+                     deployment: Deployment, edits: list[tuple[int, int, str]] | None, kind: str = "count") -> None:
+        if kind == "parallel":
             message = (f"{what} needs {count} GPUs for one model replica, but deployment `{deployment.name}` has "
                        f"{deployment.count} × {deployment.gpu.name}.")
+        elif kind in ("pod", "node"):
+            message = (f"{what} asks for {count} GPUs in one {kind}, more than deployment `{deployment.name}` has "
+                       f"in all ({deployment.count} × {deployment.gpu.name}).")
         else:
             message = (f"{what} asks for {count} GPUs, but deployment `{deployment.name}` has {deployment.count} × "
                        f"{deployment.gpu.name}.")
@@ -325,13 +331,14 @@ class CapacityMismatch(BaseRule):
         self, mentions: list[GpuMention], text: str, line: int, deployment: Deployment,
         issues: dict[int, _LineIssues],
     ) -> None:
-        for match in _COUNT_FLAG.finditer(text) if "--" in text else ():
+        for match in _COUNT_FLAG.finditer(text) if "-" in text else ():
             count = int(match.group("n"))
             if count > deployment.count:
                 parallel = "tensor" in match.group("flag")
                 edits = None if parallel else [(match.start("n"), match.end("n"), str(deployment.count))]
-                written = f"--{match.group('flag')} {count}"
-                self._count_issue(issues, line, f"`{written}`", count, deployment, edits, parallel)
+                written = " ".join(match.group(0).replace("=", " ").split())
+                self._count_issue(issues, line, f"`{written}`", count, deployment, edits,
+                                  "parallel" if parallel else "count")
         for mention in mentions:
             after = _NAME_COUNT.match(text[mention.end :])
             if after is not None:
@@ -393,13 +400,21 @@ def _count_kind_by_name(key_path: tuple[str, ...]) -> str | None:
         return None  # `tensor_parallel_sizes: [4, 8, 16]`: a search space, not one size
     if "tensor" in leaf_set and "parallel" in leaf_set:
         return "parallel"
-    if leaf_set & _NOT_TOTAL_COUNT or key.lower() in ("nvidia.com/gpu", "amd.com/gpu"):
-        return None
     path = [p for p in key_path if not p.isdigit()]
     parent = words(path[-2]) if len(path) >= 2 else []
+    if key.lower() in ("nvidia.com/gpu", "amd.com/gpu"):
+        # One pod's request or limit: above what the whole deployment has, it can never be scheduled.
+        return "pod" if not set(parent) & {"capacity", "allocatable"} else None
+    if leaf == ["devices"] and "trainer" in parent:
+        return "node"  # PyTorch Lightning / NeMo `trainer.devices`: GPUs per node
+    if leaf_set & _NOT_TOTAL_COUNT:
+        return None
     if leaf_set & {"gpu", "gpus", "accelerator", "accelerators"} and (
         leaf_set & _COUNT_WORDS or leaf in (["gpus"], ["accelerators"])
     ):
+        # Only words that say "how many GPUs": `gpu_prefix_cache_hits_total` is a counter, not a count.
+        if leaf_set - _GPU_WORDS - _COUNT_WORDS - {"of", "requested", "required"}:
+            return None
         return "count"
     if leaf == ["count"] and set(parent) & {"gpu", "gpus", "accelerator", "accelerators"}:
         return "count"

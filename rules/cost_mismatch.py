@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -83,6 +83,7 @@ class _Stated:
     total: bool  # explicitly the whole deployment's
     written: str  # the offending text, for the message
     deliberate: bool = False  # a budget or cap: wrong only when derived from a wrong price
+    gpus: int | None = None  # exactly this many GPUs (a per-instance price: the instance's GPUs)
 
 
 class CostMismatch(BaseRule):
@@ -121,6 +122,9 @@ class CostMismatch(BaseRule):
                 taken = {s.digits for s in stated.get(line, [])}
                 prose = [s for s in _prose_prices(ctx, source_file, line, deployment) if s.digits not in taken]
                 stated.setdefault(line, []).extend(prose)
+            for line, row in _price_rows(source_file, deployment):
+                if all(s.digits != row.digits for s in stated.get(line, [])):
+                    stated.setdefault(line, []).append(row)
             for line in sorted(stated):
                 text = source_file.line_text(line)
                 wrong = [s for s in stated[line] if not _follows(s, deployment)
@@ -314,12 +318,64 @@ def _headings(source_file: SourceFile) -> list[int]:
     return [n for n in lines_containing(source_file, ("#",)) if lines[n - 1].startswith("#")]
 
 
+# ---- the deployment's own row of a price table
+
+_ROW = re.compile(
+    r"""^\s*[-{]?\s*["']?(?P<key>[\w.\-]+)["']?\s*(?::|=>?)\s*["']?\$?(?P<amount>\d+(?:\.\d+)?)["']?"""
+    r"""\s*,?\s*(?:#|//|$)"""
+)
+_PRICE_CONTEXT = re.compile(r"\b(?:pric\w*|costs?|rates?|usd|per\s+hour|hourly|on-demand)\b|\$", re.IGNORECASE)
+_ROW_CONTEXT_LINES = 12  # a table's heading or docstring is this close to its rows
+
+
+def _price_rows(source_file: SourceFile, deployment: Deployment) -> Iterator[tuple[int, _Stated]]:
+    """`"gpu_1x_gh200": 2.49,` in a table of hourly prices by instance type: the deployment's own row is
+    a claim (spec §1b: a catalog is not, unless the deployment's own row is wrong). The price is for the
+    whole instance: compared with the deployment's price times the instance's GPUs, when its name says."""
+    instance = (deployment.instance_type or "").lower()
+    if not instance:
+        return
+    for line in changed_containing(source_file, (deployment.instance_type or "",)):
+        text = source_file.line_text(line)
+        match = _ROW.match(text)
+        if match is None or match.group("key").lower() != instance:
+            continue
+        above = "\n".join(source_file.line_text(n) for n in range(max(1, line - _ROW_CONTEXT_LINES), line))
+        if not _PRICE_CONTEXT.search(above) or not re.search(r"\b(?:hour|hr|hourly|/h)\b", above + text, re.I):
+            continue
+        gpus = gpus_per_instance(deployment.instance_type or "")
+        if gpus is None:
+            continue
+        price = parse_price(match.group("amount"))
+        if price is None:
+            continue
+        start = match.start("amount")
+        yield line, _Stated(price.amount, (start, match.end("amount")), price, "hour", gpus == 1, False,
+                            f"{match.group('key')}: {match.group('amount')}", gpus=gpus)
+
+
+_GPUS_IN_NAME = (re.compile(r"^gpu_(\d+)x_"), re.compile(r"-(\d+)g$"))
+
+
+def gpus_per_instance(instance_type: str) -> int | None:
+    """GPUs in one instance, where its name says (Lambda `gpu_8x_h100_sxm5`, GCP `a3-highgpu-8g`)."""
+    for pattern in _GPUS_IN_NAME:
+        match = pattern.search(instance_type.lower())
+        if match:
+            return int(match.group(1))
+    return None
+
+
 # ---- the arithmetic of a price
 
 
 def _follows(stated: _Stated, deployment: Deployment) -> bool:
     unit = deployment.price_per_gpu_hour * PERIOD_HOURS[stated.period]
-    counts = [1] if stated.per_gpu else [deployment.count] if stated.total else range(1, deployment.count + 1)
+    counts: Sequence[int]
+    if stated.gpus is not None:
+        counts = [stated.gpus]
+    else:
+        counts = [1] if stated.per_gpu else [deployment.count] if stated.total else range(1, deployment.count + 1)
     scale = 1000 if stated.price.thousands else 1  # "$3.3k" is rounded to hundreds
     return any(close(stated.amount / scale, gpus * unit / scale, relative=TOLERANCE,
                      stated_text=stated.price.amount_text) for gpus in counts)
@@ -328,7 +384,9 @@ def _follows(stated: _Stated, deployment: Deployment) -> bool:
 def _expected(stated: _Stated, deployment: Deployment) -> tuple[int, float]:
     """How many GPUs the stated figure is for, and what it should be."""
     unit = deployment.price_per_gpu_hour * PERIOD_HOURS[stated.period]
-    if stated.per_gpu:
+    if stated.gpus is not None:
+        gpus = stated.gpus
+    elif stated.per_gpu:
         gpus = 1
     elif stated.total:
         gpus = deployment.count

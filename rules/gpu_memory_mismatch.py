@@ -39,7 +39,8 @@ from rules._text import COMPARISON, apply_edits, reviewed_files
 # "GH200 GPUs (141GB)", "H200 | 141 GB", "GH200 with 141GB": what may sit between a GPU name and its memory.
 _AFTER_MENTION = re.compile(
     r"^(?:'s)?\s*(?:GPUs?|Superchips?|cards?|accelerators?)?\s*(?:\*\*)?\s*[(\[:,\-–—|]?\s*"
-    r"(?:each\s+)?(?:with\s+|has\s+|having\s+|w/\s*)?(?:\*\*)?\s*$",
+    r"(?:each\s+)?(?:with\s+|has\s+|having\s+|w/\s*)?"
+    r"(?:(?:reported|total|gpu|device|on-?board|usable)\s+)?(?:(?:memory|vram|hbm\w*)\s*[:=]?\s*)?(?:\*\*)?\s*$",
     re.IGNORECASE,
 )
 # "141 GB HBM3e", "96GB/GPU", "141 GB of GPU memory", "80 GB VRAM per card"
@@ -51,7 +52,9 @@ _AFTER_AMOUNT = re.compile(
 _BEFORE_AMOUNT = re.compile(
     r"(?:GPU[\s_-]*(?:memory|RAM)|VRAM|HBM\w*|memory\s*(?:per|/|each)\s*GPU|per[\s-]GPU\s+memory"
     r"|memory\s+of\s+(?:each|one|a|every)\s+GPU|device\s+memory)"
-    r"[\s*:=|]*(?:is\s+|of\s+|~\s*|≈\s*)?$",
+    r"[\s*:=|]*(?:is\s+|of\s+|~\s*|≈\s*)?$"
+    # a code key: `GPUMem: resource.MustParse("`, `gpu_memory=`, `gpuMemoryGiB: `
+    r"|\bgpu_?mem(?:ory)?\w*[\"']?\s*[:=]\s*(?:[\w.]+\(\s*)?[\"']?$",
     re.IGNORECASE,
 )
 _HOST = re.compile(

@@ -24,6 +24,7 @@ from app.quantities import (
 from app.rule_api import BaseRule
 from rules._claims import (
     changed_in,
+    default_memory_unit,
     memory_key_kind,
     number_span,
     path_words,
@@ -101,6 +102,7 @@ class GpuMemoryOvercommit(BaseRule):
                     flagged.update(lines)
                     yield self._overcommit(source_file, group, where, declared, deployment)
             yield from self._single_pools(source_file, declared, deployment, flagged)
+            yield from self._oversized(source_file, deployment, flagged)
             yield from self._utilization(source_file, deployment)
 
     # ---- a group that does not fit
@@ -184,6 +186,40 @@ class GpuMemoryOvercommit(BaseRule):
                 expected=f"≤ {format_gb(limit)}",
             )
 
+    # ---- one GPU memory allocation bigger than the GPU
+
+    def _oversized(self, source_file: SourceFile, deployment: Deployment, flagged: set[int]) -> Iterator[Finding]:
+        """`gpu_memory_pool_size: 128849018880` (120 GiB) on a 96 GB GPU: no pool fits that."""
+        memory = deployment.gpu_memory_gb
+        for assignment in source_file.facts.assignments:
+            line = assignment.line
+            if line in flagged or line != assignment.end_line or not source_file.is_changed(line):
+                continue
+            if not _is_gpu_allocation_key(tuple(assignment.key_path)):
+                continue
+            value = assignment.value
+            if value is None or isinstance(value, bool):
+                continue
+            key_unit = unit_from_name(semantic_key(assignment))
+            amount = parse_memory(str(value), key_unit)
+            if amount is not None and not amount.unit:
+                amount = parse_memory(str(value), default_memory_unit(amount.number))
+            if amount is None or amount.nominal_gb <= memory * 1.01:
+                continue
+            flagged.add(line)
+            name = semantic_key(assignment)
+            yield self.finding(
+                source_file,
+                line,
+                f"`{name}` reserves {format_gb(_round(amount.nominal_gb))} of GPU memory, more than one "
+                f"{deployment.gpu.name} has ({format_gb(memory)}).",
+                evidence=source_file.line_text(line),
+                deployment=deployment,
+                component=f"GPU memory allocation {name}",
+                stated=format_gb(_round(amount.nominal_gb)),
+                expected=f"≤ {format_gb(memory)}",
+            )
+
     # ---- vLLM's gpu_memory_utilization
 
     def _utilization(self, source_file: SourceFile, deployment: Deployment) -> Iterator[Finding]:
@@ -218,6 +254,17 @@ class GpuMemoryOvercommit(BaseRule):
                 stated=raw,
                 expected="≤ 1.0",
             )
+
+
+_ALLOCATION = frozenset({"pool", "alloc", "allocation", "reserve", "reserved", "reservation", "arena", "budget"})
+
+
+@lru_cache(maxsize=8192)
+def _is_gpu_allocation_key(key_path: tuple[str, ...]) -> bool:
+    """A key that sizes one allocation of GPU memory: `gpu_memory_pool_size`, `cuda_mem_pool_bytes`."""
+    leaf = set(words(semantic_key_of(key_path)))
+    gpu = bool(leaf & {"gpu", "cuda", "device", "vram", "hbm"})
+    return gpu and bool(leaf & {"memory", "mem", "vram", "hbm"} | leaf & {"vram", "hbm"}) and bool(leaf & _ALLOCATION)
 
 
 @lru_cache(maxsize=8192)

@@ -102,6 +102,44 @@ def env_aliases(assignments: Sequence[Assignment]) -> list[Assignment]:
     return extra
 
 
+_YAML_START = re.compile(r"""^(?:-\s|[\w"'./-][^:#]*:(?:\s|$))""")
+_MAX_EMBEDDED = 200_000  # characters of an embedded document worth reading
+
+
+def embedded_format(body: str) -> FormatName | None:
+    """The format of configuration held in a string or heredoc (a RayService `serveConfigV2: |`, a
+    ConfigMap's `config.yaml: |`, a Helm `tpl` value, `kubectl apply -f - <<EOF`): YAML or JSON, or None
+    for anything else (scripts, prose, certificates)."""
+    if len(body) > _MAX_EMBEDDED:
+        return None
+    for line in body.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped[0] in "{[":
+            return "json"
+        return "yaml" if _YAML_START.match(stripped) else None
+    return None
+
+
+def embedded_facts(
+    body: str, first_line: int, prefix: tuple[str, ...] = (), fmt: FormatName | None = None
+) -> tuple[list[Assignment], list[TextSpan]]:
+    """Assignments and human-text spans of configuration embedded at `first_line` (the 1-based line of
+    its first body line), with key paths under `prefix`. Nothing when the body is not configuration."""
+    from app.formats import extract_as
+
+    kind = fmt or embedded_format(body)
+    if kind is None:
+        return [], []
+    facts = extract_as(kind, body)
+    offset = first_line - 1
+    assignments = [Assignment((*prefix, *a.key_path), a.value, a.raw, a.line + offset, a.end_line + offset)
+                   for a in facts.assignments]
+    spans = [TextSpan(span.line + offset, span.text, span.kind) for span in facts.spans if span.kind != "code"]
+    return assignments, spans
+
+
 def build_facts(fmt: FormatName, assignments: Iterable[Assignment], spans: list[TextSpan],
                 parse_error: str | None = None) -> FileFacts:
     """Spans in line order (a stable sort: the per-line catch-all span comes before the specific ones)."""

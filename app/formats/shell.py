@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from app.formats import Assignment, FileFacts, TextSpan
-from app.formats.common import build_facts, line_spans, number_or_str, unescape
+from app.formats.common import build_facts, embedded_facts, line_spans, number_or_str, unescape
 
 # Tokens: quoted strings (possibly unterminated), escapes, words, comment starts, separators.
 _TOKEN = re.compile(r"""'[^']*'?|"(?:[^"\\]|\\.)*"?|\\.?|[^\s'"\\#;&|()]+|#|[;&|()]+|\s+""", re.DOTALL)
@@ -58,10 +58,15 @@ class _Reader:
         heredoc = _HEREDOC.search(code) if "<<" in code else None
         if heredoc is not None:
             tag, indented = heredoc.group(3), heredoc.group(1) == "-"
+            body_start = index
             while index < len(lines) and (lines[index].strip() if indented else lines[index]) != tag:
                 index += 1
             if index >= len(lines):
                 self.problem = self.problem or f"line {start + 1}: unterminated heredoc <<{tag}"
+            # `kubectl apply -f - <<EOF` and `cat > values.yaml <<EOF`: the body is a document to read.
+            found, spans = embedded_facts("\n".join(lines[body_start:index]), body_start + 1)
+            self.assignments.extend(found)
+            self.comments.extend(spans)
             index += 1
         return index
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import yaml
 
 from app.formats import Assignment, FileFacts, Scalar, TextSpan
-from app.formats.common import build_facts, env_aliases, line_spans
+from app.formats.common import build_facts, embedded_facts, env_aliases, line_spans
 
 try:  # libyaml is ~10x faster; the pure-Python loader gives the same nodes
     _Loader: type = yaml.CSafeLoader
@@ -94,8 +94,29 @@ def extract_yaml(text: str) -> FileFacts:
             assignments, content_lines = _lenient(lines)
     spans = line_spans(lines)
     spans.extend(_comments(lines, content_lines))
+    _read_embedded(lines, assignments, spans)
     assignments.extend(env_aliases(assignments))
     return build_facts("yaml", assignments, spans, parse_error)
+
+
+_EMBEDDED_DEPTH = 2  # a block scalar of YAML inside a block scalar of YAML is read; deeper is not
+
+
+def _read_embedded(lines: list[str], assignments: list[Assignment], spans: list[TextSpan], depth: int = 0) -> None:
+    """Literal block scalars that hold YAML or JSON (`serveConfigV2: |`, a ConfigMap's `config.yaml: |`):
+    their keys and values, under the scalar's key, on the lines where they are written."""
+    if depth >= _EMBEDDED_DEPTH:
+        return
+    for item in list(assignments):
+        if not isinstance(item.value, str) or item.end_line <= item.line or "\n" not in item.value:
+            continue
+        header = lines[item.line - 1] if 0 < item.line <= len(lines) else ""
+        if "|" not in header:
+            continue  # folded (`>`) and quoted multi-line strings are prose, not documents
+        found, found_spans = embedded_facts(item.value, item.line + 1, item.key_path)
+        if found:
+            assignments.extend(found)
+            spans.extend(found_spans)
 
 
 def _describe(exc: yaml.YAMLError) -> str:

@@ -34,9 +34,15 @@ class Scope:
     reported as notices that say why it would not count."""
 
     def __init__(
-        self, manifest: Manifest, *, audit: bool = False, tree: Callable[[], Iterable[str]] | None = None
+        self,
+        manifest: Manifest,
+        *,
+        audit: bool = False,
+        tree: Callable[[], Iterable[str]] | None = None,
+        base: Manifest | None = None,
     ) -> None:
         self.manifest = manifest
+        self._previous = {d.name: d for d in base.deployments} if base is not None else {}
         self.audit = audit
         self.active_classes = tuple(c for c in CLASS_NAMES if c not in manifest.scope_include)
         self._memo: dict[str, FileScope] = {}
@@ -52,14 +58,22 @@ class Scope:
 
     def line(self, path: str, text: str, deployment: Deployment, line: int) -> LineBinding:
         """Whether `line` of a file bound to `deployment` is about it (see `blocks.LineBinder`)."""
+        return self._binder(path, text, deployment).binding(line) if line > 0 else BOUND
+
+    def is_prose(self, path: str, text: str, deployment: Deployment, first: int, last: int) -> bool:
+        """Whether lines `first`..`last` are prose or comments (their claims do not fail the check)."""
+        return self._binder(path, text, deployment).is_prose(first, last)
+
+    def _binder(self, path: str, text: str, deployment: Deployment) -> LineBinder:
         key = (path, deployment.name)
         binder = self._binders.get(key)
         if binder is None or binder.text is not text:
             if len(self._binders) > 256:  # bounded: one review reads files a batch at a time
                 self._binders.clear()
             binder = self._binders[key] = LineBinder(path, text, deployment, self.manifest.deployments,
-                                                     self.manifest.catalog, self.tree)
-        return binder.binding(line) if line > 0 else BOUND
+                                                     self.manifest.catalog, self.tree,
+                                                     self._previous.get(deployment.name))
+        return binder
 
     def file(self, path: str, text: str | None = None) -> FileScope:
         """The scope of `path`; `text` (its start is enough) lets content classes apply (pinned hashes,

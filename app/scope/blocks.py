@@ -83,10 +83,14 @@ class LineBinder:
         deployments: tuple[Deployment, ...],
         catalog: Catalog,
         tree: Callable[[], Iterable[str]] | None = None,
+        previous: Deployment | None = None,
     ) -> None:
         self.path = path
         self.text = text
         self.deployment = deployment
+        # The GPU the deployment ran before this change (align.yaml at base): text about it is about this
+        # deployment, only stale (stale-reference), never "another target".
+        self.gpus = [deployment.gpu] + ([previous.gpu] if previous is not None else [])
         self.catalog = catalog
         self._tree = tree
         self.ours = deployment_providers(deployment)
@@ -112,6 +116,19 @@ class LineBinder:
                 return LineBinding(False, reason)
         return BOUND
 
+    def is_prose(self, first: int, last: int) -> bool:
+        """Human text: a prose document (Markdown, plain text) outside its code blocks, or comment lines."""
+        if not self.code:
+            fenced = {n for _, body in self._fences for n in body}
+            return not any(n in fenced for n in range(first, last + 1))
+        if not self.markers:
+            return False
+        for number in range(first, last + 1):
+            text = self.lines[number - 1] if 0 < number <= len(self.lines) else ""
+            if text.strip() and comment_start(text, self.markers) != len(text) - len(text.lstrip()):
+                return False
+        return True
+
     # ---- the whole file
 
     @cached_property
@@ -135,7 +152,7 @@ class LineBinder:
         parts = self.path.split("/")[:-1]
         for depth, folder in enumerate(parts):
             target = self._target(folder)
-            if target is None or target.same_model(self.deployment.gpu):
+            if target is None or self._is_ours(target):
                 continue
             folders, _ = self._children("/".join(parts[:depth]))
             others = [s for s in sorted(folders) if s != folder and (t := self._target(s)) is not None
@@ -150,7 +167,7 @@ class LineBinder:
         `...-b200`): at least three targets, so that two files of a migration are not such a set."""
         parent, _, name = self.path.rpartition("/")
         target = self._target(name.rsplit(".", 1)[0] if "." in name else name)
-        if target is None or target.same_model(self.deployment.gpu):
+        if target is None or self._is_ours(target):
             return None
         _, files = self._children(parent)
         distinct: list[GpuSpec] = [target]
@@ -361,7 +378,7 @@ class LineBinder:
         return text if at < 0 else text[:at] + " " * (len(text) - at)
 
     def _is_ours(self, gpu: GpuSpec) -> bool:
-        return gpu.same_model(self.deployment.gpu) or self.deployment.gpu.same_model(gpu)
+        return any(gpu.same_model(own) or own.same_model(gpu) for own in self.gpus)
 
     # ---- lists: several GPUs side by side in one statement, comment block or paragraph
 
@@ -459,6 +476,8 @@ class LineBinder:
             return {}
         rows: dict[int, _Item] = {}
         for run in self._structure.runs():
+            if _constrains_scheduling(run[0]):
+                continue  # `values: [g6e.2xlarge, g6.2xlarge]` of a node affinity: each value is a claim
             subjects = [self._subject(item) for item in run]
             named = [(item, s) for item, s in zip(run, subjects, strict=True) if s]
             if len(named) < 2:
@@ -492,6 +511,23 @@ class LineBinder:
                 return item.reason
             item = item.parent
         return None
+
+
+_SCHEDULING = re.compile(
+    r"\b(?:nodeSelector|nodeAffinity|affinity|requirements|matchExpressions|nodeSelectorTerms|tolerations"
+    r"|node_selector|node_affinity)\b|node\.kubernetes\.io/instance-type|karpenter\.|cloud\.google\.com/gke-"
+)
+
+
+def _constrains_scheduling(item: _Item) -> bool:
+    """True for items under a Kubernetes or Karpenter scheduling constraint (where each value is a
+    requirement on the nodes the workload runs on, not a row of a catalog)."""
+    parent = item.parent
+    while parent is not None:
+        if _SCHEDULING.search(parent.text):
+            return True
+        parent = parent.parent
+    return False
 
 
 def _models(mentions: Iterable[GpuMention]) -> list[GpuSpec]:
@@ -532,6 +568,7 @@ class _Item:
     indent: int
     shape: str
     parent: _Item | None
+    text: str = ""  # the first line, stripped
     last: int = 0
     reason: str = ""
     children: list[_Item] = field(default_factory=list)
@@ -596,7 +633,7 @@ class _Structure:
             while stack and stack[-1].indent >= indent:
                 stack.pop().last = last_text
             parent = stack[-1] if stack else None
-            item = _Item(number, indent, _shape(stripped, code), parent)
+            item = _Item(number, indent, _shape(stripped, code), parent, stripped[:200])
             (parent.children if parent else self.roots).append(item)
             self.items.append(item)
             stack.append(item)

@@ -49,7 +49,7 @@ CLASSES: tuple[ExclusionClass, ...] = (
         directory_words=("tests", "fixtures", "testdata"),
         files=("test_*.py", "*_test.py", "conftest.py", "*_test.go", "*.test.ts", "*.test.tsx", "*.test.js",
                "*.test.jsx", "*.spec.ts", "*.spec.tsx", "*.spec.js", "*test.java", "*tests.java", "*_spec.rb",
-               "*.snap", "*_test.sh", "test-*.sh", "test_*.sh", "*_test.yaml", "*-test.yaml", "*_tests.yaml"),
+               "*.snap", "*_test.sh", "test-*.sh", "test_*.sh"),
     ),
     ExclusionClass(
         "generated",

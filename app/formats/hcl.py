@@ -14,7 +14,7 @@ import textwrap
 from dataclasses import dataclass
 
 from app.formats import Assignment, FileFacts, Scalar, TextSpan
-from app.formats.common import build_facts, line_spans, unescape
+from app.formats.common import build_facts, embedded_facts, line_spans, unescape
 
 # A string (interpolations `${...}` may hold quotes), a comment start, or a heredoc opener.
 _LEX = re.compile(r'"(?:[^"\\$]|\\.|\$\{[^}]*\}|\$)*("?)|#|//|/\*|<<(-?)[ \t]*([A-Za-z_][\w-]*)')
@@ -40,8 +40,33 @@ def extract_hcl(text: str) -> FileFacts:
     scanner.run()
     spans = line_spans(lines)
     spans.extend(scanner.comments)
+    if "<<" in text:
+        _embedded_heredocs(lines, scanner.assignments, spans)
     parse_error = _confirm_error(text, scanner.problem) if scanner.problem else None
     return build_facts("hcl", scanner.assignments, spans, parse_error)
+
+
+_HEREDOC_OPEN = re.compile(r"<<(-?)[ \t]*([A-Za-z_][\w-]*)[ \t]*\)?[ \t]*$")
+
+
+def _embedded_heredocs(lines: list[str], assignments: list[Assignment], spans: list[TextSpan]) -> None:
+    """`manifest = yamldecode(<<-EOT ... EOT)`, `values = [<<EOF ... EOF]`: heredocs of YAML or JSON are
+    documents; their keys and values are read on the lines where they are written."""
+    index = 0
+    while index < len(lines):
+        match = _HEREDOC_OPEN.search(lines[index])
+        index += 1
+        if match is None:
+            continue
+        tag, indented = match.group(2), match.group(1) == "-"
+        start = index
+        while index < len(lines) and (lines[index].strip() if indented else lines[index]) != tag:
+            index += 1
+        body = textwrap.dedent("\n".join(lines[start:index])) if indented else "\n".join(lines[start:index])
+        found, found_spans = embedded_facts(body, start + 1)
+        assignments.extend(found)
+        spans.extend(found_spans)
+        index += 1
 
 
 def _confirm_error(text: str, problem: str) -> str | None:

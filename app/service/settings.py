@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     private_key_file: Path | None = None
     webhook_secret: SecretStr
     webhook_secret_file: Path | None = None  # read into webhook_secret when that is not set (Kubernetes Secrets)
+    # Signs the state kept in the summary comment (waivers). Unset: derived from the webhook secret, so
+    # rotating that secret forgets recorded waivers; set this to keep them across a rotation.
+    state_secret: SecretStr | None = None
     github_api_url: str = "https://api.github.com"
     ca_bundle: Path | None = None  # GitHub Enterprise Server with a private CA
 
@@ -84,6 +87,14 @@ class Settings(BaseSettings):
     @property
     def api_url(self) -> str:
         return self.github_api_url.rstrip("/")
+
+    @property
+    def state_key(self) -> bytes:
+        """The key that signs the summary comment's state (see app.service.markers.StateSeal)."""
+        from app.service.markers import derive_state_key
+
+        secret = self.state_secret if self.state_secret is not None else self.webhook_secret
+        return derive_state_key(secret.get_secret_value().encode())
 
 
 def get_settings(**overrides: object) -> Settings:

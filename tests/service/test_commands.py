@@ -42,3 +42,14 @@ def test_help_lists_commands_and_rules() -> None:
     text = help_text(RULES)
     for word in ("/align review", "/align ignore", "/align explain", "/align help", "`cost-mismatch`"):
         assert word in text
+
+
+def test_only_ascii_align_at_the_start_of_a_line_is_a_command() -> None:
+    for lookalike in ("/alıgn review", "/alİgn review", "/align\u00a0review", "／align review", "\u200b/align review",
+                      "\u00a0/align review", "/align\u2003review", "x\u2028/align review", "/ALİGN review"):
+        assert find_command_line(lookalike) is None, lookalike
+    assert find_command_line("ok\r\n\t  /ALIGN Review") == "/ALIGN Review"
+    assert parse_command("/align REVİEW") == Command("unknown", "REVİEW", text="/align REVİEW")
+    assert parse_command("/align review\u00a0") == Command("unknown", "review\u00a0", text="/align review\u00a0")
+    ignore = parse_command("/align ignore\tcost-mismatch  a reason with ünïcode ")
+    assert (ignore.name, ignore.target, ignore.reason) == ("ignore", "cost-mismatch", "a reason with ünïcode")

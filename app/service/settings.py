@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     workers: int = Field(default=4, ge=1)  # reviews running at once (different pull requests)
     delivery_ttl_seconds: float = 24 * 3600
     max_body_bytes: int = MAX_WEBHOOK_BYTES
+    # Deeper JSON answers 400 before it is parsed (GitHub's payloads nest about 8 levels).
+    max_json_depth: int = Field(default=64, ge=8, le=512)
 
     inline_comment_limit: int = Field(default=30, ge=0)
     annotation_batch: int = Field(default=50, ge=1, le=50)

@@ -33,6 +33,9 @@ WRITERS = frozenset({"admin", "maintain", "write"})
 _COMMAND = re.compile(r"/align(?:[ \t]+(?P<rest>.*))?", re.IGNORECASE | re.ASCII)
 _BLANK = " \t"
 _FINGERPRINT = re.compile(r"^[0-9a-f]{16}$")
+# A waiver's reason is kept in the summary comment's state, which shares the comment's 65,535 characters
+# with the report: a few sentences, not a page.
+MAX_REASON = 500
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,8 @@ def ignore_problem(command: Command, rule_ids: Sequence[str]) -> str | None:
                 + ", ".join(code(r) for r in rule_ids) + ".")
     if not command.reason:
         return "a waiver needs a reason, so reviewers can see why: `/align ignore <fingerprint-or-rule> <reason>`."
+    if len(command.reason) > MAX_REASON:
+        return f"a waiver's reason is at most {MAX_REASON} characters; this one has {len(command.reason):,}."
     return None
 
 

@@ -36,6 +36,8 @@ def test_ignore_needs_a_known_target_and_a_reason() -> None:
     assert "reason" in (ignore_problem(parse_command("/align ignore cost-mismatch"), RULES) or "")
     assert "neither a rule" in (ignore_problem(parse_command("/align ignore no-such-rule why"), RULES) or "")
     assert "fingerprint" in (ignore_problem(parse_command("/align ignore"), RULES) or "")
+    long_reason = parse_command("/align ignore cost-mismatch " + "why " * 200)
+    assert "at most 500 characters" in (ignore_problem(long_reason, RULES) or "")
 
 
 def test_help_lists_commands_and_rules() -> None:

@@ -4,6 +4,8 @@ Checked on the parse of a CommonMark parser (tests/markdown_safety.py), not on s
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from app.report.untrusted import ZWJ, block, code, mention, message, plain, text
@@ -18,15 +20,16 @@ HOSTILE = [
     "[click](https://evil.example) ![p](https://evil.example/p.png)", "<https://evil.example>",
     "**bold** _em_ ~~strike~~ __b__", "&lt; &amp; &#64;team", "\\`escaped\\", "1. ordered", "2) also", "# hash",
     "- dash", "+ plus", "= setext", "\u202eevil\u2066 text", "tab\there\r\nand\u2028there", "gpu_1x_gh200",
-    "nul\x00and\x1bescape",
+    "nul\x00and\x1bescape\x85next\x1fjoined",
 ]
 
 
 def _visible(value: str) -> str:
-    """What a reader should see: the value on one line, without control characters."""
-    cleaned = "".join(c for c in value if c.isprintable() or c.isspace())
+    """What a reader should see: the value on one line, without control characters or bidi overrides
+    (zero-width joiners, which the helpers add, removed for the comparison)."""
+    cleaned = "".join(c for c in value if unicodedata.category(c) != "Cc" or c in "\t\n\r")
     cleaned = "".join(c for c in cleaned if c not in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-    return " ".join(cleaned.split())
+    return " ".join(cleaned.split()).replace(ZWJ, "")
 
 
 def _inline_children(markdown: str) -> list[tuple[str, str]]:
@@ -99,3 +102,21 @@ def test_block_shows_lines_as_written_whatever_fences_they_hold() -> None:
 def test_plain_text_keeps_lines_and_drops_controls() -> None:
     assert plain("one\ntwo\u202e\x00") == "one\ntwo"
     assert plain("x" * 10, 5) == "xxxx…"
+
+
+def test_random_strings_of_markdown_punctuation_never_escape_their_place() -> None:
+    """A seeded fuzz over the characters that make Markdown and HTML structure (deterministic, 600 cases)."""
+    import random
+
+    rng = random.Random(5)
+    alphabet = "`<>!-@#&|[]()*_~\\/:=+.1a \n\t\u202e\u200d"
+    for _ in range(600):
+        value = "".join(rng.choices(alphabet, k=rng.randint(1, 40)))
+        assert problems(f"- {text(value)}") == [] and problems(message(value)) == [], repr(value)
+        shown = code(value)
+        if _visible(value):
+            assert _inline_children(f"x {shown} y")[1] == ("code_inline", _visible(value)), repr(value)
+        row = f"| A | B |\n|---|---|\n| {code(value, table=True)} | {message(value, table=True)} |"
+        assert problems(row) == [] and table_rows(row) == [2, 2], repr(value)
+        for output in (text(value), shown, message(value), block(value), plain(value)):
+            assert "<!--" not in output, repr(value)

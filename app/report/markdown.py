@@ -17,7 +17,6 @@ from app.findings import Finding, Severity
 from app.manifest import Deployment
 from app.report._common import (
     deployment_facts,
-    deployment_headline,
     deployments_of,
     group_by_path,
     join_limited,
@@ -28,6 +27,7 @@ from app.report._common import (
     sorted_findings,
     source_lines,
 )
+from app.report.untrusted import block, code, mention, message, no_comments, text
 from app.review import ReviewResult
 
 GITHUB_SUMMARY_LIMIT = 65_535
@@ -63,21 +63,22 @@ class _Section:
 # -- small text helpers -------------------------------------------------------------------------------
 
 
-def _code(text: str, limit: int = _SNIPPET) -> str:
-    text = " ".join(text.split())
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    if "`" in text:
-        return f"`` {text} ``"
-    return f"`{text}`" if text else "(empty)"
+# Everything from the repository (paths, align.yaml values, the code a finding quotes, messages, waiver
+# reasons) goes through app.report.untrusted: `code` for values shown as code, `text` for values shown
+# as words, `message` for a rule's message (its own code spans kept).
 
 
-def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
+def _code(value: str, limit: int = _SNIPPET) -> str:
+    return code(value, limit)
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
+def _cell(value: str) -> str:
+    """A table cell's words: one line, `|` escaped (`text` does both)."""
+    return text(value, mid_line=True)
+
+
+def _headline(deployment: Deployment) -> str:
+    return f"{text(deployment.name, mid_line=True)}: {deployment.count} × {text(deployment.gpu.name, mid_line=True)}"
 
 
 def _trim_common(before: str, after: str) -> tuple[str, str]:
@@ -104,7 +105,7 @@ def _change(finding: Finding, sources: Mapping[str, str] | None) -> str:
     offending = source_lines(sources, finding)
     if offending is None:
         return "suggested: " + " ⏎ ".join(_code(line) for line in after[:3]) + (" …" if len(after) > 3 else "")
-    before = [text for _, text in offending]
+    before = [line for _, line in offending]
     if len(before) != len(after):
         before, after = [" ⏎ ".join(s.strip() for s in before)], [" ⏎ ".join(s.strip() for s in after)]
     pairs = [_trim_common(b, a) for b, a in zip(before, after, strict=True) if b != a]
@@ -183,15 +184,15 @@ def _discrepancies(findings: Sequence[Finding], several_deployments: bool) -> li
 def _discrepancy_row(row: _Discrepancy) -> str:
     if row.component == ARITHMETIC:  # not a comparison with the deployment: the text contradicts itself
         effect = "false calculation"
-        deployment = f"(correct result: {row.expected})"
+        deployment = f"(correct result: {_cell(row.expected)})"
     else:
         effect = impact(row.component, row.stated, row.expected) or (
             "references need updating" if row.places > 1 else "reference needs updating"
         )
-        deployment = row.expected + (f" ({row.deployment})" if row.deployment else "")
+        deployment = _cell(row.expected) + (f" ({_cell(row.deployment)})" if row.deployment else "")
     if row.places > 1:
         effect += f" ({row.places:,} places)"
-    return f"| **{_cell(row.component)}** | {_cell(row.stated)} | {_cell(deployment)} | {_cell(effect)} |"
+    return f"| **{_cell(row.component)}** | {_cell(row.stated)} | {deployment} | {_cell(effect)} |"
 
 
 # -- sections -----------------------------------------------------------------------------------------
@@ -200,7 +201,7 @@ def _discrepancy_row(row: _Discrepancy) -> str:
 def _status(result: ReviewResult) -> str:
     deployments = deployments_of(result)
     if result.conclusion == "success":
-        reason = ("aligned with " + "; ".join(deployment_headline(d) for d in deployments)) if deployments \
+        reason = ("aligned with " + "; ".join(_headline(d) for d in deployments)) if deployments \
             else "no findings"
     elif result.conclusion == "neutral":
         reason = (f"{plural(len(result.findings), 'finding')} below `fail_on: {result.fail_on}`; "
@@ -215,7 +216,8 @@ def _status(result: ReviewResult) -> str:
 
 
 def _deployment_bullet(deployment: Deployment) -> str:
-    return f"**{deployment.name}**: {deployment.count} × {deployment.gpu.name} · {deployment_facts(deployment)}"
+    return (f"**{text(deployment.name, mid_line=True)}**: {deployment.count} × "
+            f"{text(deployment.gpu.name, mid_line=True)} · {text(deployment_facts(deployment), mid_line=True)}")
 
 
 def _summary(result: ReviewResult, discrepancies: Sequence[_Discrepancy]) -> _Section:
@@ -232,14 +234,14 @@ def _summary(result: ReviewResult, discrepancies: Sequence[_Discrepancy]) -> _Se
         rows.extend(f"  - {_deployment_bullet(d)}" for d in deployments)
     claims: list[str] = []
     for row in discrepancies:
-        claim = f"{row.component} {_code(row.stated, 40)} (deployment: {_code(row.expected, 40)})"
+        claim = f"{text(row.component, mid_line=True)} {_code(row.stated, 40)} (deployment: {_code(row.expected, 40)})"
         if claim not in claims:
             claims.append(claim)
     if claims:
         rows.append(f"- **What the change claims instead**: {join_limited(claims, 6)}")
     for finding in result.findings:
         if finding.rule == MANIFEST_CHANGED:
-            rows.append(f"- **Deployment change in this pull request**: {_one_line(finding.message)}")
+            rows.append(f"- **Deployment change in this pull request**: {message(finding.message)}")
     findings = result.findings
     counts = f"- **Findings**: {severity_counts(findings)}"
     if findings:
@@ -269,27 +271,26 @@ def _memory_section(findings: Sequence[Finding]) -> _Section | None:
         if finding.rule != OVERCOMMIT or not finding.details or finding.details in seen:
             continue
         seen.add(finding.details)
-        body = "\n".join(finding.details).replace("```", "ʼʼʼ")
-        where = f"`{finding.path}` {line_span(finding)}"
+        where = f"{code(finding.path)} {line_span(finding)}"
         if finding.deployment:
-            where += f", deployment {finding.deployment}"
-        rows.append(f"\n{where}:\n\n```text\n{body}\n```")
+            where += f", deployment {text(finding.deployment, mid_line=True)}"
+        rows.append(f"\n{where}:\n\n{block(chr(10).join(finding.details))}")
     if not rows:
         return None
     return _Section("### 🧮 Memory pool adjustments", rows, _NORMAL)
 
 
 def _finding_row(finding: Finding, sources: Mapping[str, str] | None) -> str:
-    row = (f"- {SEVERITY_ICON[finding.severity]} **`{finding.rule}`** · {line_span(finding)}: "
-           f"{_one_line(finding.message)}")
+    row = (f"- {SEVERITY_ICON[finding.severity]} **{code(finding.rule)}** · {line_span(finding)}: "
+           f"{message(finding.message)}")
     if finding.suggestion is not None:
         row += f" · {_change(finding, sources)}"
     if not finding.in_diff:
         row += " · _outside the changed lines_"
     if finding.fingerprint:
-        row += f" <sub>`{finding.fingerprint}`</sub>"
+        row += f" <sub>{code(finding.fingerprint)}</sub>"
     if finding.rule != OVERCOMMIT:  # its arithmetic is shown under memory pool adjustments
-        row += "".join(f"\n  - {_one_line(detail)}" for detail in finding.details[:10])
+        row += "".join(f"\n  - {message(detail)}" for detail in finding.details[:10])
     return row
 
 
@@ -299,7 +300,7 @@ def _findings_section(result: ReviewResult, sources: Mapping[str, str] | None) -
         for position, finding in enumerate(findings):
             row = _finding_row(finding, sources)
             # The file heading travels with its first finding, so cutting rows never leaves it orphaned.
-            rows.append(f"\n#### `{path}`\n\n{row}" if position == 0 else row)
+            rows.append(f"\n#### {code(path)}\n\n{row}" if position == 0 else row)
     if not rows:
         return None
     return _Section("### 🔍 Findings", rows, _BULK, finding_rows=True)
@@ -319,7 +320,8 @@ def _files_section(result: ReviewResult) -> _Section | None:
         lines = sorted({f.line for f in findings})
         rules = sorted({f.rule for f in findings})
         label = "line" if len(lines) == 1 else "lines"
-        rows.append(f"- `{path}` — {label} {join_limited([str(n) for n in lines], 10)} ({', '.join(rules)})")
+        named = ", ".join(text(rule, mid_line=True) for rule in rules)
+        rows.append(f"- {code(path)} — {label} {join_limited([str(n) for n in lines], 10)} ({named})")
     head = ("### 📝 Files that need updating\n\n"
             "These files still state values that do not match the deployment:\n")
     return _Section(head, rows, _BULK)
@@ -329,8 +331,9 @@ def _waived_section(result: ReviewResult) -> _Section | None:
     if not result.waived:
         return None
     rows = [
-        f"| {SEVERITY_ICON[finding.severity]} `{finding.rule}` at `{finding.path}:{finding.line}` "
-        f"| @{_cell(waiver.author)} | {_cell(waiver.reason)} |"
+        f"| {SEVERITY_ICON[finding.severity]} {code(finding.rule, table=True)} at "
+        f"{code(f'{finding.path}:{finding.line}', table=True)} "
+        f"| {mention(waiver.author)} | {message(waiver.reason, table=True)} |"
         for finding, waiver in result.waived
     ]
     return _Section("### 🙈 Waived\n\n| Finding | Waived by | Reason |\n|---|---|---|", rows, _NORMAL)
@@ -370,10 +373,10 @@ def _actions_section(result: ReviewResult) -> _Section:
 
 
 def _skipped_section(result: ReviewResult, heading: str = "### ⏭️ Skipped files and notes") -> _Section | None:
-    rows = [f"- `{s.path}`: {s.reason}" for s in result.skipped]
+    rows = [f"- {code(s.path)}: {message(s.reason)}" for s in result.skipped]
     if rows:
         rows[0] = "\n" + rows[0]  # the blank line a list needs after the heading
-    rows += [f"\n{note}" for note in result.notes]
+    rows += [f"\n{no_comments(note)}" for note in result.notes]  # the engine's own Markdown
     if not rows:
         return None
     return _Section(heading, rows, _NORMAL)
@@ -418,8 +421,8 @@ def _fit(sections: list[_Section], footer: str, max_chars: int) -> str:
                 break
         if total <= budget:
             break
-    text = _SEPARATOR.join([*(s.text() for s in alive), _cut_note(hidden, max_chars), footer])
-    return text if len(text) <= max_chars else text[: max_chars - 1] + "…"
+    report = _SEPARATOR.join([*(s.text() for s in alive), _cut_note(hidden, max_chars), footer])
+    return report if len(report) <= max_chars else report[: max_chars - 1] + "…"
 
 
 # -- entry point --------------------------------------------------------------------------------------
@@ -427,7 +430,7 @@ def _fit(sections: list[_Section], footer: str, max_chars: int) -> str:
 
 def _skipped_report(result: ReviewResult, title: str, extra: Sequence[str]) -> list[_Section]:
     sections = [_Section(f"## {title}\n\n{_status(result)}", priority=_KEEP)]
-    sections += [_Section(text, priority=_NORMAL) for text in extra]
+    sections += [_Section(no_comments(section), priority=_NORMAL) for section in extra]
     notes = _skipped_section(result, "### How to enable Align")
     if notes:
         notes.priority = _ESSENTIAL
@@ -452,7 +455,7 @@ def render(
     candidates: list[_Section | None] = [
         _Section(f"## {title}\n\n{_status(result)}", priority=_KEEP),
         _summary(result, discrepancies),
-        *(_Section(text, priority=_NORMAL) for text in extra_sections),
+        *(_Section(no_comments(section), priority=_NORMAL) for section in extra_sections),
         _discrepancy_section(discrepancies),
         _memory_section(findings),
         _findings_section(result, sources),

@@ -6,7 +6,6 @@ turned into jobs and queued; the answer (202) leaves within milliseconds.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,7 +16,8 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from app.service.jobs import Job, JobQueue, QueueUnavailable
 from app.service.logging_setup import log_context
-from app.service.metrics import CONTENT_TYPE_LATEST, Metrics
+from app.service.metrics import CONTENT_TYPE_LATEST, UNVERIFIED, Metrics, event_label
+from app.service.payload import MalformedPayload, parse_payload
 from app.service.settings import Settings
 from app.service.webhook import route, verify_signature
 
@@ -85,29 +85,30 @@ def create_app(settings: Settings, queue: JobQueue | None = None, github: Any = 
     api.state.metrics = metrics
     api.state.settings = settings
 
-    def answer(event: str, outcome: str, status: int, **extra: Any) -> JSONResponse:
-        metrics.deliveries.labels(event, outcome).inc()
+    def answer(label: str, outcome: str, status: int, **extra: Any) -> JSONResponse:
+        metrics.delivery(label, outcome)
         return JSONResponse({"status": outcome, **extra}, status_code=status)
 
     @api.post(WEBHOOK_PATH)
     async def webhook(request: Request) -> Response:
         event = request.headers.get("x-github-event", "")
         delivery = request.headers.get("x-github-delivery", "")
-        label = event if event.replace("_", "").isalpha() else "invalid"  # bounded metric labels
-        with log_context(delivery=delivery or None, event=event or None):
+        # Header values are the sender's: logged bounded, and a metric label only once signed and known.
+        with log_context(delivery=delivery[:100] or None, event=event[:100] or None):
             try:
                 body = await _read_body(request, settings.max_body_bytes)
             except _TooLarge:
-                return answer(label, "too_large", 413)
+                return answer(UNVERIFIED, "too_large", 413)
             if not verify_signature(secret, body, request.headers.get("x-hub-signature-256")):
                 log.warning("webhook signature mismatch")
-                return answer(label, "bad_signature", 401)
+                return answer(UNVERIFIED, "bad_signature", 401)
+            label = event_label(event)
             try:
-                payload = json.loads(body)
-            except ValueError:
-                return answer(label, "malformed", 400, reason="body is not JSON")
-            if not isinstance(payload, dict) or not event:
-                return answer(label, "malformed", 400, reason="missing event or payload")
+                payload = parse_payload(body, settings.max_json_depth)
+            except MalformedPayload as error:
+                return answer(label, "malformed", 400, reason=str(error))
+            if not event:
+                return answer(label, "malformed", 400, reason="missing X-GitHub-Event header")
             jobs = route(event, payload, delivery, settings.app_id)
             if not jobs:
                 return answer(label, "ignored", 202)

@@ -3,6 +3,11 @@
 `/align review` and `/align ignore` change what the bot reports, so they need write, maintain or admin
 permission on the repository; `explain` and `help` only answer. Accepted commands get a reaction,
 refused ones a reply that says why.
+
+A command is ASCII: a line that starts (after spaces or tabs) with `/align`, then the end of the line or
+a space or tab, then an ASCII verb. Lookalikes (`/alıgn`, `/alİgn`, `/align` + a no-break space, a
+fullwidth slash) are not commands: no reply, no action. Letter case is ASCII-only (`/ALIGN Review`
+works). What a reply quotes from the comment goes through app.report.untrusted.
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from app.findings import Waiver
+from app.report.untrusted import code, mention
 from app.rule_api import LoadedRules, Rule
-from app.service.markers import SUMMARY_MARKER, SummaryState, reply_marker
+from app.service.markers import SUMMARY_MARKER, StateSeal, SummaryState, reply_marker, report_part
 
 if TYPE_CHECKING:
     from app.service.jobs import Job
@@ -22,8 +28,14 @@ if TYPE_CHECKING:
 
 CommandName = Literal["review", "ignore", "explain", "help", "unknown"]
 WRITERS = frozenset({"admin", "maintain", "write"})
-_COMMAND = re.compile(r"^/align(?:\s+(?P<rest>.*))?$", re.IGNORECASE)
+# re.ASCII: `\s` is a space, tab or the like only, and IGNORECASE folds ASCII letters only (without it
+# Python's re matches "ı" and "İ" for "i", and a no-break space for `\s`).
+_COMMAND = re.compile(r"/align(?:[ \t]+(?P<rest>.*))?", re.IGNORECASE | re.ASCII)
+_BLANK = " \t"
 _FINGERPRINT = re.compile(r"^[0-9a-f]{16}$")
+# A waiver's reason is kept in the summary comment's state, which shares the comment's 65,535 characters
+# with the report: a few sentences, not a page.
+MAX_REASON = 500
 
 
 @dataclass(frozen=True)
@@ -37,25 +49,28 @@ class Command:
 def find_command_line(body: str) -> str | None:
     """The first line that is an `/align` command, outside quotes and code blocks."""
     in_code = False
-    for raw in body.splitlines():
-        line = raw.strip()
+    for raw in body.split("\n"):  # not splitlines(): a line is what GitHub shows as one (\n, \r\n)
+        line = raw.strip(_BLANK + "\r")
         if line.startswith(("```", "~~~")):
             in_code = not in_code
             continue
         if in_code or line.startswith(">"):
             continue
-        if _COMMAND.match(line):
+        if _COMMAND.fullmatch(line):
             return line
     return None
 
 
 def parse_command(line: str) -> Command:
-    match = _COMMAND.match(line.strip())
+    match = _COMMAND.fullmatch(line.strip(_BLANK + "\r\n"))
     if match is None:
         return Command("unknown", text=line)
-    words = (match.group("rest") or "").split(maxsplit=2)
+    words = re.split(r"[ \t]+", (match.group("rest") or "").strip(_BLANK), maxsplit=2)
+    words = [word for word in words if word]
     if not words:
         return Command("help", text=line)
+    if not words[0].isascii():
+        return Command("unknown", words[0], text=line)
     verb = words[0].lower()
     if verb in ("review", "help"):
         return Command(verb, text=line)  # type: ignore[arg-type]
@@ -63,7 +78,7 @@ def parse_command(line: str) -> Command:
         return Command("explain", words[1] if len(words) > 1 else None, text=line)
     if verb == "ignore":
         target = words[1] if len(words) > 1 else None
-        reason = words[2].strip() if len(words) > 2 else None
+        reason = words[2].strip(_BLANK) if len(words) > 2 else None
         return Command("ignore", target, reason or None, text=line)
     return Command("unknown", verb, text=line)
 
@@ -73,10 +88,12 @@ def ignore_problem(command: Command, rule_ids: Sequence[str]) -> str | None:
     if not command.target:
         return "it needs a finding fingerprint or a rule id: `/align ignore <fingerprint-or-rule> <reason>`."
     if command.target not in rule_ids and not _FINGERPRINT.match(command.target):
-        return (f"`{command.target}` is neither a rule id nor a finding fingerprint. Rule ids: "
-                + ", ".join(f"`{r}`" for r in rule_ids) + ".")
+        return (f"{code(command.target, 100)} is neither a rule id nor a finding fingerprint. Rule ids: "
+                + ", ".join(code(r) for r in rule_ids) + ".")
     if not command.reason:
         return "a waiver needs a reason, so reviewers can see why: `/align ignore <fingerprint-or-rule> <reason>`."
+    if len(command.reason) > MAX_REASON:
+        return f"a waiver's reason is at most {MAX_REASON} characters; this one has {len(command.reason):,}."
     return None
 
 
@@ -88,7 +105,7 @@ def help_text(rule_ids: Sequence[str]) -> str:
         "request; the waiver and its reason are shown in the report (write permission).\n"
         "- `/align explain <rule>`: what a rule checks and why.\n"
         "- `/align help`: this message.\n\n"
-        "Rules: " + ", ".join(f"`{r}`" for r in rule_ids) + "."
+        "Rules: " + ", ".join(code(r) for r in rule_ids) + "."
     )
 
 
@@ -109,23 +126,24 @@ def handle_command(job: Job, deps: WorkerDeps, run_review: ReviewRunner) -> str:
     rule_ids = [r.id for r in rules.rules]
 
     def reply(kind: str, text: str) -> None:
-        quoted = f"> {command.text}\n\n" if command.text else ""
-        mention = f"@{job.author} " if job.author else ""
+        quoted = f"> {code(command.text, 200)}\n\n" if command.text else ""
+        to = f"{mention(job.author)} " if job.author else ""
         marker = reply_marker(job.comment_id, kind)
-        client.create_issue_comment(number, f"{quoted}{mention}{text}\n\n{marker}", marker)
+        client.create_issue_comment(number, f"{quoted}{to}{text}\n\n{marker}", marker)
 
     if command.name == "help":
         reply("help", help_text(rule_ids))
         return "help"
     if command.name == "unknown":
-        reply("unknown", f"I don't know the command `{command.target or command.text}`.\n\n{help_text(rule_ids)}")
+        reply("unknown", f"I don't know the command {code(command.target or command.text, 100)}.\n\n"
+              f"{help_text(rule_ids)}")
         return "unknown"
     if command.name == "explain":
         rule = next((r for r in rules.rules if r.id == command.target), None)
         if rule is None:
-            named = f"`{command.target}`" if command.target else "no rule"
+            named = code(command.target, 100) if command.target else "no rule"
             reply("refused", f"I can't explain {named}: it is not a rule I know. Rules: "
-                  + ", ".join(f"`{r}`" for r in rule_ids) + ".")
+                  + ", ".join(code(r) for r in rule_ids) + ".")
             return "refused"
         reply("explain", explain_text(rule))
         return "explain"
@@ -133,7 +151,7 @@ def handle_command(job: Job, deps: WorkerDeps, run_review: ReviewRunner) -> str:
     permission = client.permission(job.author or "")
     if permission not in WRITERS:
         reply("refused", f"`/align {command.name}` needs write, maintain or admin permission on this repository; "
-              f"yours is `{permission}`.")
+              f"yours is {code(permission, 40)}.")
         return "refused"
 
     if command.name == "review":
@@ -160,13 +178,13 @@ def _persist_waiver(job: Job, deps: WorkerDeps, waiver: Waiver) -> None:
 
     client = deps.gateway.repo(job.installation_id, job.repository)
     number = int(job.pull_number or 0)
+    seal = StateSeal.for_pull(deps.settings.state_key, job.repository, number)
     existing = find_summaries(client.list_issue_comments(number), deps.gateway.bot_login())
     if existing:
         body = str(existing[0].get("body") or "")
-        state = SummaryState.decode(body).with_waiver(waiver)
-        report = body.split(SUMMARY_MARKER, 1)[0].rstrip()
-        client.edit_issue_comment(int(existing[0]["id"]), summary_body(report, state))
+        state = SummaryState.decode(body, seal).with_waiver(waiver)
+        client.edit_issue_comment(int(existing[0]["id"]), summary_body(report_part(body), state, seal))
     else:
         state = SummaryState().with_waiver(waiver)
-        client.create_issue_comment(number, summary_body("Align recorded a waiver; the report follows.", state),
-                                    SUMMARY_MARKER)
+        client.create_issue_comment(number, summary_body("Align recorded a waiver; the report follows.", state,
+                                                         seal), SUMMARY_MARKER)

@@ -34,6 +34,7 @@ from github.Requester import Requester
 
 from app import __version__
 from app.service.budget import BudgetExhausted, LocalRequestBudget, RequestBudget, RequestCost, pause_deadline
+from app.service.markers import authored_by
 from app.service.settings import Settings, SettingsError
 
 log = logging.getLogger("align.github")
@@ -483,8 +484,7 @@ class RepoClient:
 
     def _posted(self, item: dict[str, Any], marker: str) -> bool:
         """Written by this app (not a user quoting the marker) and carrying the marker."""
-        login = (item.get("user") or {}).get("login")
-        return login == self.gateway.bot_login() and marker in (item.get("body") or "")
+        return authored_by(item, self.gateway.bot_login()) and marker in (item.get("body") or "")
 
     def list_issue_comments(self, number: int) -> list[dict[str, Any]]:
         return self._paginate(f"{self._base}/issues/{number}/comments")

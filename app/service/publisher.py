@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.findings import Finding, Severity, Waiver
+from app.report.untrusted import code, fence_for, mention, message, no_comments, plain, text
 from app.review import ReviewResult
 from app.service.diffmap import Anchor, anchor_for
 from app.service.github_client import RepoClient
@@ -21,9 +22,12 @@ from app.service.markers import (
     FIXED_PREFIX,
     SUMMARY_MARKER,
     CommentStatus,
+    StateSeal,
     SummaryState,
+    authored_by,
     fingerprint_in,
     fingerprint_marker,
+    is_summary,
     review_marker,
 )
 from app.source import FileChange
@@ -69,6 +73,8 @@ def check_title(result: ReviewResult) -> str:
 
 
 def annotation(finding: Finding) -> dict[str, Any]:
+    """GitHub shows annotations as plain text: the message as the rule wrote it, without control
+    characters, bidirectional overrides or `<!--` (app.report.untrusted.plain)."""
     body = finding.message
     if finding.details:
         body += "\n" + "\n".join(finding.details)
@@ -77,8 +83,8 @@ def annotation(finding: Finding) -> dict[str, Any]:
         "start_line": max(finding.line, 1),
         "end_line": max(finding.end_line, finding.line, 1),
         "annotation_level": LEVELS[finding.severity],
-        "title": clip(f"{finding.rule} ({finding.severity.value})", TITLE_LIMIT, "…"),
-        "message": clip(body, 60_000),
+        "title": plain(f"{finding.rule} ({finding.severity.value})", TITLE_LIMIT),
+        "message": plain(body, 60_000),
     }
 
 
@@ -186,7 +192,8 @@ def complete_check_run(
         size = max(len(batch) for batch in batches) if batches else 1
         rest = [item for batch in batches for item in batch][already:]
         batches = [rest[i : i + size] for i in range(0, len(rest), size)]
-    output: dict[str, Any] = {"title": clip(title, TITLE_LIMIT, "…"), "summary": clip(summary, SUMMARY_LIMIT)}
+    output: dict[str, Any] = {"title": plain(title, TITLE_LIMIT),
+                              "summary": clip(no_comments(summary), SUMMARY_LIMIT)}
     sent = already
     for batch in batches[:-1]:
         client.update_check_run(run_id, {"output": {**output, "annotations": list(batch)}}, annotations_before=sent)
@@ -207,6 +214,7 @@ def complete_check_run(
 
 
 def failure_summary(reason: str) -> str:
+    """`reason` is Markdown already made safe (see worker._error_reason)."""
     return (
         "## Align could not complete this review\n\n"
         f"{reason}\n\n"
@@ -218,25 +226,20 @@ def failure_summary(reason: str) -> str:
 # -- inline review -------------------------------------------------------------------------------------
 
 
-def _fence(text: str) -> str:
-    """A fence longer than any backtick run in the suggestion, so the block cannot be closed early."""
-    run, longest = 0, 0
-    for char in text:
-        run = run + 1 if char == "`" else 0
-        longest = max(longest, run)
-    return "`" * max(3, longest + 1)
-
-
 def comment_body(finding: Finding, anchor: Anchor) -> str:
-    parts = [f"{ICONS[finding.severity]} **{finding.rule}** ({finding.severity.value}): {finding.message}"]
+    """An inline comment. The suggestion is the one part not escaped (applying it must write exactly its
+    text): it sits in a fence longer than any backtick run in it, and the fingerprint marker is read from
+    the end of the comment (`fingerprint_in`), after it."""
+    parts = [f"{ICONS[finding.severity]} **{text(finding.rule)}** ({finding.severity.value}): "
+             f"{message(finding.message)}"]
     if finding.details:
-        parts.append("\n".join(finding.details))
+        parts.append("\n".join(message(detail) for detail in finding.details))
     if finding.suggestion is not None and anchor.suggestion_fits:
-        fence = _fence(finding.suggestion)
+        fence = fence_for(finding.suggestion)
         parts.append(f"{fence}suggestion\n{finding.suggestion}\n{fence}")
     parts.append(
-        f"<sub>Not applicable here? `/align ignore {finding.fingerprint} <reason>` · "
-        f"`/align explain {finding.rule}`</sub>"
+        f"<sub>Not applicable here? {code(f'/align ignore {finding.fingerprint} <reason>')} · "
+        f"{code(f'/align explain {finding.rule}')}</sub>"
     )
     parts.append(fingerprint_marker(finding.fingerprint))
     return "\n\n".join(parts)
@@ -289,8 +292,7 @@ def review_body(head_sha: str, plan: ReviewPlan) -> str:
 
 
 def is_ours(item: Mapping[str, Any], bot_login: str) -> bool:
-    user = item.get("user") or {}
-    return bool(user.get("login") == bot_login and user.get("type", "Bot") == "Bot")
+    return authored_by(item, bot_login)
 
 
 def _strip_status(body: str) -> str:
@@ -346,7 +348,7 @@ def plan_comment_updates(
             wanted = bare
         elif fingerprint in waived:
             waiver = waived[fingerprint]
-            wanted = f"{WAIVED_PREFIX} @{waiver.author}**: {waiver.reason}\n\n{bare}"
+            wanted = f"{WAIVED_PREFIX} {mention(waiver.author)}**: {message(waiver.reason)}\n\n{bare}"
         elif body.startswith(FIXED_PREFIX):
             continue  # already marked, keep the commit it was fixed in
         else:
@@ -362,7 +364,7 @@ def fixed_section(fixed: Sequence[tuple[Mapping[str, Any], str]], head_sha: str)
         return None
     rows = []
     for comment, rule in fixed[:50]:
-        rows.append(f"- `{comment.get('path', '?')}`: **{rule}** no longer applies")
+        rows.append(f"- {code(str(comment.get('path', '?')))}: **{rule}** no longer applies")  # rule: our own text
     more = f"\n- … and {len(fixed) - 50} more" if len(fixed) > 50 else ""
     return f"### ✅ Fixed since last run (at `{sha7(head_sha)}`)\n\n" + "\n".join(rows) + more
 
@@ -376,14 +378,16 @@ def rule_of(body: str) -> str:
 # -- summary comment -----------------------------------------------------------------------------------
 
 
-def summary_body(report: str, state: SummaryState) -> str:
-    tail = f"\n\n{SUMMARY_MARKER}\n{state.encode()}"
-    return clip(report, SUMMARY_LIMIT - len(tail)) + tail
+def summary_body(report: str, state: SummaryState, seal: StateSeal) -> str:
+    """The report, then the marker and the signed state, last. `no_comments` guarantees the report holds
+    no `<!--`, so the state is the comment's only marker whatever the report quotes."""
+    tail = f"\n\n{SUMMARY_MARKER}\n{state.encode(seal)}"
+    return clip(no_comments(report), SUMMARY_LIMIT - len(tail)) + tail
 
 
 def find_summaries(comments: Iterable[Mapping[str, Any]], bot_login: str) -> list[Mapping[str, Any]]:
     """The app's own summary comments, oldest first (there should be one; extras are removed)."""
-    found = [c for c in comments if is_ours(c, bot_login) and SUMMARY_MARKER in (c.get("body") or "")]
+    found = [c for c in comments if is_ours(c, bot_login) and is_summary(c.get("body"))]
     return sorted(found, key=lambda c: (str(c.get("created_at", "")), int(c.get("id", 0))))
 
 

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     private_key_file: Path | None = None
     webhook_secret: SecretStr
     webhook_secret_file: Path | None = None  # read into webhook_secret when that is not set (Kubernetes Secrets)
+    # Signs the state kept in the summary comment (waivers). Unset: derived from the webhook secret, so
+    # rotating that secret forgets recorded waivers; set this to keep them across a rotation.
+    state_secret: SecretStr | None = None
     github_api_url: str = "https://api.github.com"
     ca_bundle: Path | None = None  # GitHub Enterprise Server with a private CA
 
@@ -36,6 +39,8 @@ class Settings(BaseSettings):
     workers: int = Field(default=4, ge=1)  # reviews running at once (different pull requests)
     delivery_ttl_seconds: float = 24 * 3600
     max_body_bytes: int = MAX_WEBHOOK_BYTES
+    # Deeper JSON answers 400 before it is parsed (GitHub's payloads nest about 8 levels).
+    max_json_depth: int = Field(default=64, ge=8, le=512)
 
     inline_comment_limit: int = Field(default=30, ge=0)
     annotation_batch: int = Field(default=50, ge=1, le=50)
@@ -84,6 +89,14 @@ class Settings(BaseSettings):
     @property
     def api_url(self) -> str:
         return self.github_api_url.rstrip("/")
+
+    @property
+    def state_key(self) -> bytes:
+        """The key that signs the summary comment's state (see app.service.markers.StateSeal)."""
+        from app.service.markers import derive_state_key
+
+        secret = self.state_secret if self.state_secret is not None else self.webhook_secret
+        return derive_state_key(secret.get_secret_value().encode())
 
 
 def get_settings(**overrides: object) -> Settings:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app.findings import Finding, Waiver
+from app.report.untrusted import code, text
 from app.review import ReviewResult
 from app.rule_api import LoadedRules, load_rules
 from app.service import publisher as pub
@@ -22,7 +23,7 @@ from app.service.github_client import GitHubGateway, RepoClient
 from app.service.github_source import GitHubSource
 from app.service.jobs import Job
 from app.service.logging_setup import log_context, redact
-from app.service.markers import SUMMARY_MARKER, CommentStatus, SummaryState, fingerprint_in
+from app.service.markers import CommentStatus, StateSeal, SummaryState, fingerprint_in, report_part
 from app.service.metrics import Metrics
 from app.service.settings import Settings
 from app.source import FileChange
@@ -151,8 +152,9 @@ def _moved_on(deps: WorkerDeps, client: RepoClient, job: Job, number: int, head:
 
 
 def _error_reason(error: BaseException) -> str:
-    """What went wrong, for the check run: the error type and message, secrets scrubbed, bounded."""
-    return redact(f"`{type(error).__name__}`: {str(error)[:500]}")
+    """What went wrong, for the check run (Markdown): the error type and message, secrets scrubbed,
+    bounded, and escaped (a message may quote a file name or GitHub's answer)."""
+    return f"{code(type(error).__name__)}: {text(redact(str(error)), 500, mid_line=True)}"
 
 
 def run_review(job: Job, deps: WorkerDeps, extra_waivers: Sequence[Waiver]) -> str:
@@ -242,8 +244,9 @@ def _review_pull(
     current_head = str(pull["head"]["sha"])
     bot = deps.gateway.bot_login()
 
+    seal = StateSeal.for_pull(settings.state_key, job.repository, number)
     summaries = pub.find_summaries(client.list_issue_comments(number), bot)
-    state = SummaryState.decode(str(summaries[0].get("body") or "")) if summaries else SummaryState()
+    state = SummaryState.decode(str(summaries[0].get("body") or ""), seal) if summaries else SummaryState()
     for waiver in extra_waivers:
         state = state.with_waiver(waiver)
 
@@ -271,9 +274,9 @@ def _review_pull(
             """This head's state is already written: a run stopping between the review and the next state
             write would leave a state that looks complete. Mark it unknown first."""
             if summaries and state.head == head and state.posted is not None:
-                body = str(summaries[0].get("body") or "")
-                report = body.split(SUMMARY_MARKER, 1)[0].rstrip()
-                client.edit_issue_comment(int(summaries[0]["id"]), pub.summary_body(report, state.with_posted(None)))
+                report = report_part(str(summaries[0].get("body") or ""))
+                client.edit_issue_comment(int(summaries[0]["id"]),
+                                          pub.summary_body(report, state.with_posted(None), seal))
 
         try:
             reviewed, posted = _publish_review(deps, client, number, head, result, changes, no_new_review, bot,
@@ -302,8 +305,8 @@ def _review_pull(
     new_state = SummaryState(head, head if reviewed else state.reviewed_head, state.waivers).with_posted(posted)
     if summaries or pub.should_create_summary(result, new_state):
         try:  # the check run is complete: a failure here must not turn it into "could not complete"
-            room = pub.SUMMARY_LIMIT - len(pub.summary_body("", new_state))
-            pub.write_summary(client, number, summaries, pub.summary_body(report(room), new_state))
+            room = pub.SUMMARY_LIMIT - len(pub.summary_body("", new_state, seal))
+            pub.write_summary(client, number, summaries, pub.summary_body(report(room), new_state, seal))
         except Exception:
             log.exception("summary comment could not be written")
             return "review-partial"

@@ -9,6 +9,7 @@ from typing import Any
 
 from app.service.app import create_app
 from app.service.github_client import GitHubGateway
+from app.service.markers import StateSeal, SummaryState
 from app.service.memory_queue import MemoryQueue
 from app.service.server import BackgroundServer
 from app.simulator import Simulator
@@ -54,6 +55,12 @@ class Stack:
     def replies(self, number: int) -> list[Any]:
         return [c for c in self.sim.issue_comments(self.repo, number)
                 if c.user.login == BOT and "<!-- align:summary -->" not in c.body]
+
+    def state(self, number: int, body: str | None = None) -> SummaryState:
+        """The state in the summary comment (or in `body`), read as the service reads it."""
+        if body is None:
+            body = self.summaries(number)[0].body
+        return SummaryState.decode(body, StateSeal.for_pull(self.gateway.settings.state_key, self.repo, number))
 
     def inline(self, number: int) -> list[Any]:
         return self.sim.review_comments(self.repo, number)

@@ -36,9 +36,22 @@ def test_ignore_needs_a_known_target_and_a_reason() -> None:
     assert "reason" in (ignore_problem(parse_command("/align ignore cost-mismatch"), RULES) or "")
     assert "neither a rule" in (ignore_problem(parse_command("/align ignore no-such-rule why"), RULES) or "")
     assert "fingerprint" in (ignore_problem(parse_command("/align ignore"), RULES) or "")
+    long_reason = parse_command("/align ignore cost-mismatch " + "why " * 200)
+    assert "at most 500 characters" in (ignore_problem(long_reason, RULES) or "")
 
 
 def test_help_lists_commands_and_rules() -> None:
     text = help_text(RULES)
     for word in ("/align review", "/align ignore", "/align explain", "/align help", "`cost-mismatch`"):
         assert word in text
+
+
+def test_only_ascii_align_at_the_start_of_a_line_is_a_command() -> None:
+    for lookalike in ("/alıgn review", "/alİgn review", "/align\u00a0review", "／align review", "\u200b/align review",
+                      "\u00a0/align review", "/align\u2003review", "x\u2028/align review", "/ALİGN review"):
+        assert find_command_line(lookalike) is None, lookalike
+    assert find_command_line("ok\r\n\t  /ALIGN Review") == "/ALIGN Review"
+    assert parse_command("/align REVİEW") == Command("unknown", "REVİEW", text="/align REVİEW")
+    assert parse_command("/align review\u00a0") == Command("unknown", "review\u00a0", text="/align review\u00a0")
+    ignore = parse_command("/align ignore\tcost-mismatch  a reason with ünïcode ")
+    assert (ignore.name, ignore.target, ignore.reason) == ("ignore", "cost-mismatch", "a reason with ünïcode")

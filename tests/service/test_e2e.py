@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from app.service.github_client import TOKEN_PERMISSIONS
-from app.service.markers import FIXED_PREFIX, SummaryState
+from app.service.markers import FIXED_PREFIX
 
 from .stack import BOT, Stack, start_stack, stop_stack
 
@@ -53,7 +53,7 @@ def test_pull_request_lifecycle(stack: Stack) -> None:
     assert not by_line[1].body.startswith(FIXED_PREFIX)
     [summary] = stack.summaries(number)
     assert "Fixed since last run" in summary.body
-    assert SummaryState.decode(summary.body).head == second
+    assert stack.state(number, summary.body).head == second
 
     # Push again, fixing everything: success, both comments marked, still one summary.
     third = stack.push({"deploy/config.py": 'GPU_MODEL = "GH200"\nGPU_MEMORY_GB = 96\n'})
@@ -102,7 +102,7 @@ def test_ignore_needs_permission_and_reason_and_bots_are_ignored(stack: Stack) -
     stack.sim.add_comment(repo, number, "dev", "/align ignore gpu-model-mismatch")
     stack.settle()
     assert "reason" in stack.replies(number)[-1].body
-    assert SummaryState.decode(stack.summaries(number)[0].body).waivers == ()
+    assert stack.state(number).waivers == ()
 
     stack.sim.add_comment(repo, number, "ci-bot", "/align review", user_type="Bot")
     stack.settle()
@@ -114,7 +114,7 @@ def test_ignore_needs_permission_and_reason_and_bots_are_ignored(stack: Stack) -
     run = stack.last_run(head)
     assert run.conclusion == "success" and len(stack.runs(head)) == 2
     [summary] = stack.summaries(number)
-    state = SummaryState.decode(summary.body)
+    state = stack.state(number, summary.body)
     assert [(w.target, w.author) for w in state.waivers] == [("gpu-model-mismatch", "dev")]
     assert "the vendor doc quotes H200" in summary.body  # waivers are shown in the report
     [inline] = stack.inline(number)
@@ -179,7 +179,7 @@ def test_older_head_never_overwrites_the_newer(stack: Stack) -> None:
     old_runs = stack.runs(first)
     assert len(old_runs) == 2 and old_runs[-1].conclusion == "failure"  # reviewed at that commit
     after = stack.summaries(number)
-    assert len(after) == 1 and after[0].body == summary.body and SummaryState.decode(after[0].body).head == second
+    assert len(after) == 1 and after[0].body == summary.body and stack.state(number, after[0].body).head == second
     assert len(stack.sim.reviews(stack.repo, number)) == 1
 
 

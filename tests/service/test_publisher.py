@@ -5,7 +5,14 @@ from __future__ import annotations
 from app.findings import Finding, Severity, Waiver
 from app.review import ReviewResult
 from app.service.diffmap import Anchor, anchor_for, hunk_ranges
-from app.service.markers import FIXED_PREFIX, SUMMARY_MARKER, SummaryState, fingerprint_in, fingerprint_marker
+from app.service.markers import (
+    FIXED_PREFIX,
+    SUMMARY_MARKER,
+    StateSeal,
+    SummaryState,
+    fingerprint_in,
+    fingerprint_marker,
+)
 from app.service.publisher import (
     annotation_batches,
     check_title,
@@ -23,6 +30,8 @@ PATCH = (
     "@@ -1,3 +1,4 @@\n a\n+b\n c\n d\n"
     "@@ -18,4 +20,5 @@\n p\n+q\n+r\n s\n t"
 )
+
+SEAL = StateSeal.for_pull(b"k" * 32, "octo/repo", 7)
 
 
 def finding(line: int, end: int | None = None, *, path: str = "f.py", fp: str | None = None,
@@ -87,15 +96,15 @@ def test_annotations_in_batches_of_50() -> None:
 
 def test_summary_fits_github_limit_and_keeps_state() -> None:
     state = SummaryState("h" * 40, None, (Waiver("cost-mismatch", "alice", "doc says <!-- --> on purpose"),))
-    body = summary_body("x" * 100_000, state)
+    body = summary_body("x" * 100_000, state, SEAL)
     assert len(body) <= 65_535
     assert SUMMARY_MARKER in body
-    assert SummaryState.decode(body) == state
+    assert SummaryState.decode(body, SEAL) == state
 
 
 def test_state_survives_damage() -> None:
-    assert SummaryState.decode("<!-- align:state {broken -->") == SummaryState()
-    assert SummaryState.decode(None) == SummaryState()
+    assert SummaryState.decode("<!-- align:state {broken -->", SEAL) == SummaryState()
+    assert SummaryState.decode(None, SEAL) == SummaryState()
 
 
 def test_comment_updates_mark_fixed_waived_and_reappeared() -> None:
@@ -142,12 +151,12 @@ def test_posted_comments_state_round_trip_and_cap() -> None:
 
     posted = {"a" * 16: "open", "b" * 16: "fixed", "c" * 16: "waived"}
     state = SummaryState("h" * 40, "h" * 40).with_posted(posted)  # type: ignore[arg-type]
-    decoded = SummaryState.decode(summary_body("report", state))
+    decoded = SummaryState.decode(summary_body("report", state, SEAL), SEAL)
     assert decoded == state and decoded.posted_map() == posted
     assert decoded.with_waiver(Waiver("x", "a", "r")).posted == state.posted  # commands keep it
     too_many = {f"{i:016x}": "open" for i in range(MAX_POSTED + 1)}
     assert state.with_posted(too_many).posted is None  # type: ignore[arg-type]
-    assert SummaryState.decode(summary_body("r", SummaryState("h" * 40))).posted is None  # unknown, not empty
+    assert SummaryState.decode(summary_body("r", SummaryState("h" * 40), SEAL), SEAL).posted is None  # unknown
 
 
 def test_only_a_changed_comment_status_needs_the_comments_listed() -> None:
@@ -201,3 +210,44 @@ def test_a_resumed_run_gets_only_the_annotations_it_lacks() -> None:
     client = _Recorder()
     complete_check_run(client, 1, "failure", "t", "s", batches, already=120)  # type: ignore[arg-type]
     assert client.sent == [(0, 120)]  # only the completing PATCH
+
+
+def test_state_is_refused_unless_signed_for_this_pull_request() -> None:
+    state = SummaryState("h" * 40, None, (Waiver("gpu-model-mismatch", "dev", "vendor doc"),))
+    body = summary_body("report", state, SEAL)
+    assert SummaryState.decode(body, SEAL) == state
+    other_pull = StateSeal.for_pull(SEAL.key, "octo/repo", 8)
+    other_key = StateSeal.for_pull(b"x" * 32, "octo/repo", 7)
+    assert SummaryState.decode(body, other_pull) == SummaryState()  # copied from another pull request
+    assert SummaryState.decode(body, other_key) == SummaryState()  # signed by someone else
+    tampered = body.replace("vendor doc", "vendor dog")
+    assert "vendor dog" in tampered and SummaryState.decode(tampered, SEAL) == SummaryState()
+    legacy = f'report\n\n{SUMMARY_MARKER}\n<!-- align:state {{"v": 1, "waivers": []}} -->'
+    assert SummaryState.decode(legacy, SEAL) == SummaryState()  # unsigned, as written before states were signed
+
+
+def test_state_is_refused_unless_it_is_the_one_marker_at_the_end() -> None:
+    state = SummaryState("h" * 40, None, (Waiver("gpu-model-mismatch", "dev", "vendor doc"),))
+    tail = f"{SUMMARY_MARKER}\n{state.encode(SEAL)}"
+    assert SummaryState.decode(f"report\n\n{tail}\n", SEAL) == state
+    assert SummaryState.decode(f"report\n\n{tail}\n\nmore text", SEAL) == SummaryState()
+    assert SummaryState.decode(f"{tail}\n\n{tail}", SEAL) == SummaryState()  # two states: neither is trusted
+    # summary_body itself never lets the report carry one: it is written as text, the real one stays the only.
+    body = summary_body(f"a file named {tail}", SummaryState("h" * 40), SEAL)
+    assert body.count("<!--") == 2 and SummaryState.decode(body, SEAL) == SummaryState("h" * 40)
+
+
+def test_only_the_apps_own_comments_are_ours() -> None:
+    from app.service.markers import authored_by
+
+    bot = {"login": "align[bot]", "type": "Bot"}
+    assert authored_by({"user": bot, "performed_via_github_app": {"slug": "align"}}, "align[bot]")
+    assert authored_by({"user": bot, "performed_via_github_app": None}, "align[bot]")
+    assert not authored_by({"user": bot, "performed_via_github_app": {"slug": "mimic"}}, "align[bot]")
+    assert not authored_by({"user": {"login": "align[bot]", "type": "User"}}, "align[bot]")
+    assert not authored_by({"user": {"login": "align", "type": "User"}}, "align[bot]")
+
+
+def test_fingerprint_is_read_from_the_end_of_a_comment() -> None:
+    body = f"suggestion quoting {fingerprint_marker('f' * 16)}\n\n{fingerprint_marker('a' * 16)}"
+    assert fingerprint_in(body) == "a" * 16

@@ -93,7 +93,7 @@ def test_a_killed_review_is_resumed_on_its_own_check_run(stack: Stack) -> None:
     assert (run.status, run.conclusion) == ("completed", "failure")
     assert len(run.annotations) == 3
     assert_nothing_twice(stack, number)
-    assert SummaryState.decode(stack.summaries(number)[0].body).head == head
+    assert stack.state(number).head == head
 
 
 def test_an_abandoned_run_of_another_delivery_is_taken_over(stack: Stack) -> None:
@@ -138,13 +138,13 @@ def test_a_review_killed_after_its_state_was_written_is_not_trusted_later(stack:
     """Marked ready for review: the draft's summary (state for this very head) exists when the review is
     posted, so the state is marked unknown first; the next push must not trust it and post again."""
     number, head = stack.open({"deploy/config.py": CONFIG}, draft=True)
-    assert stack.inline(number) == [] and SummaryState.decode(stack.summaries(number)[0].body).head == head
+    assert stack.inline(number) == [] and stack.state(number).head == head
     detach(stack)
     stack.sim.mark_ready(stack.repo, number)
     with pytest.raises(Killed):
         handle_job(job_of_last_delivery(stack), deps(stack, kill=True))
     assert len(stack.inline(number)) == 2
-    assert SummaryState.decode(stack.summaries(number)[0].body).posted is None
+    assert stack.state(number).posted is None
     stack.sim.commit(stack.repo, "feature", {"deploy/extra.py": 'GPU_MODEL = "H200"  # extra\n'})
     handle_job(job_of_last_delivery(stack), deps(stack))  # the killed job's retries ran out
     assert_nothing_twice(stack, number)

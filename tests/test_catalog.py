@@ -67,6 +67,134 @@ def test_every_gpu_of_the_facts_table(catalog: Catalog, name: str, memory: float
     assert (spec.memory_gb, spec.arch) == (memory, arch)
 
 
+@pytest.mark.parametrize(
+    ("name", "memory", "arch", "vendor"),
+    [
+        # the gaps the issue names, added on 2026-12-04
+        ("MI355X", 288, "x86_64", "amd"),
+        ("MI350X", 288, "x86_64", "amd"),
+        ("MI325X", 256, "x86_64", "amd"),
+        ("MI250X", 128, "x86_64", "amd"),
+        ("MI210", 64, "x86_64", "amd"),
+        ("Radeon Pro V520", 8, "x86_64", "amd"),
+        ("B300", 270, "x86_64", "nvidia"),
+        ("GB300", 278, "arm64", "nvidia"),
+        ("RTX PRO 6000", 96, "x86_64", "nvidia"),
+        ("RTX PRO 4500", 32, "x86_64", "nvidia"),
+        ("RTX 4090", 24, "x86_64", "nvidia"),
+        ("RTX 4080 SUPER", 16, "x86_64", "nvidia"),
+        ("RTX 4080", 16, "x86_64", "nvidia"),
+        ("RTX 4070 Ti SUPER", 16, "x86_64", "nvidia"),
+        ("RTX 4070 Ti", 12, "x86_64", "nvidia"),
+        ("RTX 4070 SUPER", 12, "x86_64", "nvidia"),
+        ("RTX 4070", 12, "x86_64", "nvidia"),
+        ("RTX 4060 Ti", 8, "x86_64", "nvidia"),
+        ("RTX 4060 Ti 16GB", 16, "x86_64", "nvidia"),
+        ("RTX 4060", 8, "x86_64", "nvidia"),
+        ("A800", 80, "x86_64", "nvidia"),
+        ("H800", 80, "x86_64", "nvidia"),
+        ("H20", 96, "x86_64", "nvidia"),
+        ("L20", 48, "x86_64", "nvidia"),
+        ("A30", 24, "x86_64", "nvidia"),
+        ("T4G", 16, "arm64", "nvidia"),
+        ("P100", 16, "x86_64", "nvidia"),
+        ("Tesla P4", 8, "x86_64", "nvidia"),
+        ("K80", 12, "x86_64", "nvidia"),
+    ],
+)
+def test_gpus_added_for_the_catalog_gaps(catalog: Catalog, name: str, memory: float, arch: str, vendor: str) -> None:
+    spec = catalog.resolve(name)
+    assert spec is not None and spec.name == name
+    assert (spec.memory_gb, spec.arch, spec.vendor) == (memory, arch, vendor)
+    assert all(source.date == "2026-12-04" for source in spec.sources if source.key not in {"G1", "R1"})
+
+
+@pytest.mark.parametrize(
+    ("text", "gpu", "kind"),
+    [
+        ("AMD Instinct MI355X", "MI355X", "name"),
+        ("Instinct MI325X", "MI325X", "name"),
+        ("NVIDIA B300", "B300", "name"),
+        ("B300 SXM6 AC", "B300", "name"),
+        ("NVIDIA-B300-SXM6-AC", "B300", "product_label"),
+        ("b300", "B300", "name"),  # Karpenter's instance-gpu-name, written like the name
+        ("GB300 NVL72", "GB300", "name"),
+        ("NVIDIA RTX PRO 6000 Blackwell", "RTX PRO 6000", "name"),
+        ("RTX PRO 6000 Blackwell Server Edition", "RTX PRO 6000", "name"),
+        ("RTX 6000 Pro", "RTX PRO 6000", "name"),
+        ("RTXPRO6000", "RTX PRO 6000", "name"),
+        ("NVIDIA-RTX-PRO-6000-Blackwell-Server-Edition", "RTX PRO 6000", "product_label"),
+        ("NVIDIA-RTX-PRO-6000-Blackwell-Max-Q-Workstation-Edition", "RTX PRO 6000", "product_label"),
+        ("rtx-pro-server-6000", "RTX PRO 6000", "node_label"),
+        ("nvidia-rtx-pro-6000", "RTX PRO 6000", "node_label"),
+        ("rtx-pro-4500", "RTX PRO 4500", "node_label"),
+        ("GeForce RTX 4090", "RTX 4090", "name"),
+        ("NVIDIA GeForce RTX 4090", "RTX 4090", "name"),
+        ("RTX4090", "RTX 4090", "name"),
+        ("rtx_4090", "RTX 4090", "name"),
+        ("NVIDIA-GeForce-RTX-4090", "RTX 4090", "product_label"),
+        ("NVIDIA-GeForce-RTX-4080-SUPER", "RTX 4080 SUPER", "product_label"),
+        ("NVIDIA-GeForce-RTX-4070-Ti", "RTX 4070 Ti", "product_label"),
+        ("NVIDIA-A30", "A30", "product_label"),
+        ("NVIDIA H20", "H20", "name"),
+        ("Tesla T4G", "T4G", "name"),
+        ("Tesla P100", "P100", "name"),
+        ("nvidia-tesla-p100", "P100", "node_label"),
+        ("nvidia-tesla-p4", "Tesla P4", "node_label"),
+        ("nvidia-tesla-k80", "K80", "node_label"),
+        ("radeon-pro-v520", "Radeon Pro V520", "node_label"),
+    ],
+)
+def test_added_gpus_resolve_by_names_and_labels(catalog: Catalog, text: str, gpu: str, kind: str) -> None:
+    found = catalog.resolve(text)
+    assert found is not None and found.name == gpu
+    assert mentions(catalog, f"uses {text} here") == [(text, gpu, kind)]
+
+
+def test_t4g_nodes_are_arm64_and_found_by_karpenter_label(catalog: Catalog) -> None:
+    assert mentions(catalog, "karpenter.k8s.aws/instance-gpu-name: t4g") == [("t4g", "T4G", "name")]
+    t4g, t4 = catalog.resolve("g5g.2xlarge"), catalog.resolve("g4dn.xlarge")
+    assert t4g is not None and t4 is not None
+    assert (t4g.name, t4g.arch, t4.arch) == ("T4G", "arm64", "x86_64")
+    assert not t4g.same_model(t4) and not t4.same_model(t4g)
+
+
+def test_blackwell_ultra_families_stay_apart(catalog: Catalog) -> None:
+    b300, gb300, gb200 = catalog.resolve("B300"), catalog.resolve("GB300"), catalog.resolve("GB200")
+    assert b300 is not None and gb300 is not None and gb200 is not None
+    assert not b300.same_model(gb300) and not gb300.same_model(b300) and not gb300.same_model(gb200)
+    assert (b300.arch, gb300.arch) == ("x86_64", "arm64")
+
+
+def test_rtx_4060_ti_is_a_generic_entry(catalog: Catalog) -> None:
+    generic, sixteen = catalog.resolve("RTX 4060 Ti"), catalog.resolve("RTX 4060 Ti 16GB")
+    assert generic is not None and sixteen is not None and generic.generic
+    assert generic.same_model(sixteen) and sixteen.same_model(generic)
+
+
+@pytest.mark.parametrize(
+    ("short", "prefixed"),
+    [
+        ("NC24ads_A100_v4", "Standard_NC24ads_A100_v4"),
+        ("NC48ads_A100_v4", "Standard_NC48ads_A100_v4"),
+        ("NV36ads_A10_v5", "Standard_NV36ads_A10_v5"),
+        ("NC6s_v3", "Standard_NC6s_v3"),
+        ("NC12s_v3", "Standard_NC12s_v3"),
+        ("ND96isr_H100_v5", "Standard_ND96isr_H100_v5"),
+        ("ND96isr_H200_v5", "Standard_ND96isr_H200_v5"),
+        ("ND96amsr_A100_v4", "Standard_ND96amsr_A100_v4"),
+        ("NC40ads_H100_v5", "Standard_NC40ads_H100_v5"),
+        ("NC4as_T4_v3", "Standard_NC4as_T4_v3"),
+        ("ND96isr_MI300X_v5", "Standard_ND96isr_MI300X_v5"),
+        ("ND128isr_GB300_v6", "Standard_ND128isr_GB300_v6"),
+    ],
+)
+def test_azure_sizes_resolve_with_and_without_standard_prefix(catalog: Catalog, short: str, prefixed: str) -> None:
+    a, b = catalog.resolve(short), catalog.resolve(prefixed)
+    assert a is not None and b is not None and a.name == b.name
+    assert catalog.resolve(prefixed.lower()) is b
+
+
 def test_every_figure_has_a_source_with_a_date(catalog: Catalog) -> None:
     for spec in catalog.gpus:
         covered = {f for source in spec.sources for f in source.covers}
@@ -163,6 +291,34 @@ def test_generic_entries_and_same_model(catalog: Catalog) -> None:
         ("RTX 6000 Ada beats the RTX 6000", ["RTX 6000 Ada", "Quadro RTX 6000"]),
         ("RTX A6000 or A6000", ["RTX A6000", "RTX A6000"]),
         ("GH200 144GB differs from GH200", ["GH200 144GB", "GH200"]),
+        # GPUs added on 2026-12-04: the same boundaries and longest-first rules
+        ("GB300 next to B300", ["GB300", "B300"]),
+        ("gb300 b300 GB300-NVL72", ["GB300", "B300", "GB300"]),
+        ("B3000 GB3000 XB300 GGB300 AB300", []),
+        ("Grace Blackwell Ultra, not Grace Blackwell", ["GB300", "GB200"]),
+        ("RTX PRO 6000 is not the RTX 6000", ["RTX PRO 6000", "Quadro RTX 6000"]),
+        ("RTX 6000 Pro Blackwell, RTX 6000 Ada, RTX 6000", ["RTX PRO 6000", "RTX 6000 Ada", "Quadro RTX 6000"]),
+        ("RTX PRO 6000 Blackwell Server Edition and RTX PRO 4500", ["RTX PRO 6000", "RTX PRO 4500"]),
+        ("H20 beside H200, not H2000 or H20X", ["H20", "H200"]),
+        ("two H20s and an H800", ["H20", "H800"]),
+        ("L20 L40 L4 L40S", ["L20", "L40", "L4", "L40S"]),
+        ("L200 XL20", []),
+        ("A800 vs A8000", ["A800"]),
+        (
+            "RTX 4070 Ti SUPER, RTX 4070 Ti, RTX 4070 SUPER, RTX 4070",
+            [
+                "RTX 4070 Ti SUPER",
+                "RTX 4070 Ti",
+                "RTX 4070 SUPER",
+                "RTX 4070",
+            ],
+        ),
+        ("RTX 4080 SUPER then RTX4080 then GeForce RTX 4090", ["RTX 4080 SUPER", "RTX 4080", "RTX 4090"]),
+        ("RTX 4060 Ti 16GB, RTX 4060 Ti, RTX 4060", ["RTX 4060 Ti 16GB", "RTX 4060 Ti", "RTX 4060"]),
+        ("MI355X MI350X MI325X MI300X MI250X MI210", ["MI355X", "MI350X", "MI325X", "MI300X", "MI250X", "MI210"]),
+        ("T4G is not T4", ["T4G", "T4"]),
+        ("Tesla P4 and Tesla P100 and Tesla K80", ["Tesla P4", "P100", "K80"]),
+        ("P4 priority, run p4 sync", []),
         ("", []),
     ],
 )
@@ -235,6 +391,55 @@ def test_node_labels(catalog: Catalog) -> None:
         ("Standard_NC4as_T4_v3", "T4"),
         ("ND96isr_MI300X_v5", "MI300X"),
         ("p6-b200.48xlarge", "B200"),
+        # added on 2026-12-04
+        ("use g5g.xlarge", "T4G"),  # not the A10G of g5.*
+        ("g5g.metal", "T4G"),
+        ("gr6.4xlarge", "L4"),
+        ("g6e.48xlarge", "L40S"),
+        ("p5.4xlarge", "H100"),
+        ("g7e.12xlarge", "RTX PRO 6000"),
+        ("g7.2xlarge", "RTX PRO 4500"),
+        ("p6-b300.48xlarge", "B300"),
+        ("ml.p6e-gb200.36xlarge", "GB200"),
+        ("g4ad.xlarge", "Radeon Pro V520"),
+        ("p2.8xlarge", "K80"),
+        ("machine_type: a3-edgegpu-8g", "H100 SXM"),
+        ("a4x-maxgpu-4g-metal", "GB300"),
+        ("vm_size: Standard_NC24ads_A100_v4", "A100 80GB"),
+        ("NC96ads_A100_v4", "A100 80GB"),
+        ("Standard_NV36ads_A10_v5", "A10"),
+        ("NV72ads_A10_v5", "A10"),
+        ("Standard_NC6s_v3", "V100 16GB"),
+        ("NC24rs_v3", "V100 16GB"),
+        ("Standard_ND40rs_v2", "V100 32GB"),
+        ("Standard_ND96isr_H200_v5", "H200"),
+        ("Standard_NC80adis_H100_v5", "H100 NVL"),
+        ("Standard_ND96asr_v4", "A100 40GB"),
+        ("Standard_ND128isr_GB300_v6", "GB300"),
+        ("ND128isr_NDR_GB200_v6", "GB200"),
+        ("Standard_NC128ds_xl_RTXPRO6000BSE_v6", "RTX PRO 6000"),
+        ("Standard_ND96is_MI300X_v5", "MI300X"),
+        ("shape: VM.GPU.A10.1", "A10"),
+        ("VM.GPU.A10.2", "A10"),
+        ("BM.GPU.A10.4", "A10"),
+        ("BM.GPU.A100-v2.8", "A100 80GB"),
+        ("BM.GPU4.8", "A100 40GB"),
+        ("BM.GPU.H100.8", "H100"),
+        ("BM.GPU.H200.8", "H200"),
+        ("BM.GPU.B200.8", "B200"),
+        ("BM.GPU.B300.8", "B300"),
+        ("BM.GPU.GB200.4", "GB200"),
+        ("BM.GPU.GB300.4", "GB300"),
+        ("BM.GPU.L40S.4", "L40S"),
+        ("BM.GPU.MI300X.8", "MI300X"),
+        ("BM.GPU.MI355X.8", "MI355X"),
+        ("BM.GPU.RTXPRO.8", "RTX PRO 6000"),
+        ("VM.GPU3.1", "V100 16GB"),
+        ("BM.GPU3.8", "V100 16GB"),
+        ("VM.GPU2.1", "P100"),
+        ("instance_type: gpu_2x_a100", "A100 40GB"),
+        ("gpu_4x_a6000", "RTX A6000"),
+        ("gpu_8x_v100_n", "V100 16GB"),
     ],
 )
 def test_instance_types_imply_a_gpu(catalog: Catalog, text: str, gpu: str) -> None:
@@ -243,7 +448,8 @@ def test_instance_types_imply_a_gpu(catalog: Catalog, text: str, gpu: str) -> No
 
 
 @pytest.mark.parametrize(
-    "text", ["p5 is a variable", "g5 = 3", "see g5 and p5.", "g5.*", "t3.large", "g6", "use g5g.xlarge"]
+    "text",
+    ["p5 is a variable", "g5 = 3", "see g5 and p5.", "g5.*", "t3.large", "g6", "g7", "p2 = p1", "p2.x = 3", "gr6"],
 )
 def test_bare_family_prefixes_are_not_instance_types(catalog: Catalog, text: str) -> None:
     assert catalog.find_mentions(text) == []
@@ -284,7 +490,28 @@ def test_resolve_any_spelling(catalog: Catalog, name: str, gpu: str) -> None:
     assert found is not None and found.name == gpu
 
 
-@pytest.mark.parametrize("name", ["GGH200", "H2000", "gpu", "", "g5", "p5", "H100 SXM6"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "GGH200",
+        "H2000",
+        "gpu",
+        "",
+        "g5",
+        "p5",
+        "H100 SXM6",
+        # added on 2026-12-04: spellings that must stay unknown
+        "P4",
+        "A2",
+        "GB3000",
+        "B3000",
+        "Standard_NV6ads_A10_v5",  # a sixth of an A10: not an A10 deployment
+        "g6f.xlarge",  # a fraction of an L4
+        # kdevops' keys, not the names Lambda's API uses
+        "gpu_1x_h100_sxm",
+        "gpu_8x_a100_80gb",
+    ],
+)
 def test_resolve_unknown(catalog: Catalog, name: str) -> None:
     assert catalog.resolve(name) is None
 
@@ -298,6 +525,8 @@ def test_resolve_unknown(catalog: Catalog, name: str) -> None:
         ("L40SS", "L40S"),
         ("GH-200", "GH200"),
         ("MI300", "MI300X"),
+        ("MI355", "MI355X"),
+        ("GB3000", "GB300"),
         ("GH200", "GH200"),
         ("banana", None),
         ("Z9999", None),

@@ -38,7 +38,9 @@ COMPARISON = re.compile(
 # A100", "best available up to H100", "A100 or lower", "tier-based fallback").
 EXAMPLE = re.compile(
     r"\be\.g\.|\bfor\s+(?:example|instance)\b|\bsuch\s+as\b|\bexamples?\b|\bup\s+to\b"
-    r"|\bor\s+(?:less|lower|better|higher|newer|older|above|below|similar|equivalent)\b|\bfall\s*back\b",
+    r"|\bor\s+(?:less|lower|better|higher|newer|older|above|below|similar|equivalent)\b|\bfall\s*back\b"
+    # facts about a GPU rather than where the code runs: "only tested on A100", "A100 specifications"
+    r"|\btested\b|\bspec(?:ification)?s\b|\bwhite\s*paper\b|\bdata\s*sheet\b",
     re.IGNORECASE,
 )
 

@@ -67,6 +67,14 @@ _TOTAL_BEFORE = re.compile(r"\b(?:total|combined|aggregate|cluster|altogether|ac
                            re.IGNORECASE)
 _TOTAL_AFTER = re.compile(r"^\s*(?:[×x*]\s*\d|\(\s*\d+\s*[×x*])|\b(?:total|combined|across|in\s+all)\b",
                           re.IGNORECASE)
+# Words that make an amount a requirement or a use rather than the GPU's size.
+_REQUIREMENT = re.compile(
+    r"\b(?:requires?|required|requiring|needs?|needed|needing|at\s+least|minimum|min\.?|up\s+to|uses?|used|using"
+    r"|consum\w*|usage|footprint|occup\w*|takes?|taking|activations?|overhead|weights?|KV[\s-]*cache|fits?|fit\s+in"
+    r"|peak|allocat\w*|reserv\w*)\b|[<>≤≥]",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"[.;!?](?:\s|$)")
 _MEMORY_HEADER = re.compile(r"GPU\s*mem|mem\w*\s*(?:/|per)\s*GPU|VRAM|HBM", re.IGNORECASE)
 
 
@@ -75,6 +83,14 @@ class _Claim:
     amount: MemoryAmount  # columns are the line's
     mention: GpuMention | None  # the GPU the amount is attached to, when one is named
     written: str  # the offending text, for the message
+    # A requirement or a use ("needs ~43 GB per GPU", "uses 1.7 GiB per GPU"): wrong only above the GPU.
+    requirement: bool = False
+
+    def contradicts(self, deployment: Deployment) -> bool:
+        if self.requirement:
+            return self.amount.nominal_gb > deployment.gpu_memory_gb * 1.02 and not same_memory(
+                self.amount, deployment.gpu_memory_gb)
+        return not same_memory(self.amount, deployment.gpu_memory_gb)
 
 
 class GpuMemoryMismatch(BaseRule):
@@ -112,7 +128,7 @@ class GpuMemoryMismatch(BaseRule):
             for line in sorted(lines):
                 own = keyed.get(line, [])
                 claims = own + self._prose_claims(ctx, source_file, line, deployment, own)
-                wrong = [c for c in claims if not same_memory(c.amount, deployment.gpu_memory_gb)]
+                wrong = [c for c in claims if c.contradicts(deployment)]
                 if wrong:
                     yield self._finding(source_file, line, wrong, deployment)
 
@@ -131,6 +147,8 @@ class GpuMemoryMismatch(BaseRule):
             if amount is None or amount.number <= 0:
                 continue
             if not amount.unit:
+                if amount.number <= 1:
+                    continue  # `PREFILL_GPU_MEMORY=0.85`: a fraction of the GPU, not a size
                 amount = parse_memory(str(assignment.value), default_memory_unit(amount.number))
                 if amount is None:
                     continue
@@ -171,7 +189,8 @@ class GpuMemoryMismatch(BaseRule):
             if (mention is not None or _AFTER_AMOUNT.match(after) or _BEFORE_AMOUNT.search(before[-45:])
                     or _MEMORY_HEADER.search(column_header(source_file, line, amount.start))):
                 written = text[mention.start : amount.end] if mention is not None else amount.text
-                claims.append(_Claim(amount, mention, written))
+                sentence = _SENTENCE_END.split(before[-80:])[-1]
+                claims.append(_Claim(amount, mention, written, requirement=bool(_REQUIREMENT.search(sentence))))
         if claims and _compares(ctx, source_file, line, text, claims, mentions, deployment):
             return []
         return claims

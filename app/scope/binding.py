@@ -27,6 +27,7 @@ class FileScope:
     reason: str  # what bound it, or why it is not bound
     bound: bool  # False when excluded or governed by no deployment (an audit still reads it)
     excluded: str | None = None  # the exclusion class, when one applies
+    explicit: bool = False  # bound by the deployment's own `paths:` (the user said it describes it)
 
 
 class Scope:
@@ -72,7 +73,8 @@ class Scope:
                 self._binders.clear()
             binder = self._binders[key] = LineBinder(path, text, deployment, self.manifest.deployments,
                                                      self.manifest.catalog, self.tree,
-                                                     self._previous.get(deployment.name))
+                                                     self._previous.get(deployment.name),
+                                                     explicit=self.file(path).explicit)
         return binder
 
     def file(self, path: str, text: str | None = None) -> FileScope:
@@ -99,7 +101,7 @@ class Scope:
     def _within(self, path: str, text: str | None, deployment: Deployment, reason: str, rest: str) -> FileScope:
         excluded = classify(rest, text, self.active_classes)
         if excluded is None:
-            return FileScope(path, deployment, reason, True)
+            return FileScope(path, deployment, reason, True, explicit=deployment.paths_declared)
         name, matched = excluded
         why = f"excluded: {name} ({matched}; {describe(name)}); `scope: {{include: [{name}]}}` reviews them"
         return FileScope(path, deployment if self.audit else None, why, False, name)

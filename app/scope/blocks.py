@@ -84,10 +84,15 @@ class LineBinder:
         catalog: Catalog,
         tree: Callable[[], Iterable[str]] | None = None,
         previous: Deployment | None = None,
+        *,
+        explicit: bool = False,
     ) -> None:
         self.path = path
         self.text = text
         self.deployment = deployment
+        # Bound by the deployment's own `paths:`: the user said this file describes it, so its genre (a
+        # benchmark write-up, a documented example) does not unbind it; other targets still do.
+        self.explicit = explicit
         # The GPU the deployment ran before this change (align.yaml at base): text about it is about this
         # deployment, only stale (stale-reference), never "another target".
         self.gpus = [deployment.gpu] + ([previous.gpu] if previous is not None else [])
@@ -264,22 +269,40 @@ class LineBinder:
                 return True, f"another deployment: the block names deployment `{named[0]}`"
         return decided, None
 
-    def _sections(self) -> list[tuple[int, int, str | None]]:
-        """Markdown sections, outermost first; a section without evidence inherits its parent's binding."""
-        headings = []  # (line, level)
+    def _headings(self) -> list[tuple[int, int]]:
+        """(line, level) of Markdown `#` headings and reStructuredText underlined titles, outside code."""
+        headings: list[tuple[int, int]] = []
+        rst_levels: list[str] = []  # underline characters in the order they appear: their levels
         fence = False
-        for number, text in enumerate(self.lines, 1):
+        lines = self.lines
+        for number, text in enumerate(lines, 1):
             stripped = text.lstrip()
             if stripped.startswith(("```", "~~~")):
                 fence = not fence
-            elif not fence and stripped.startswith("#"):
+            elif fence:
+                continue
+            elif stripped.startswith("#"):
                 level = len(stripped) - len(stripped.lstrip("#"))
                 if level <= 6 and stripped[level : level + 1] in (" ", ""):
                     headings.append((number, level))
+            elif (number < len(lines) and text.strip() and not text.startswith((" ", "\t"))
+                  and _RST_UNDERLINE.match(lines[number]) and len(lines[number].rstrip()) >= len(text.rstrip())):
+                char = lines[number].strip()[0]
+                if char not in rst_levels:
+                    rst_levels.append(char)
+                headings.append((number, rst_levels.index(char) + 1))
+        return headings
+
+    def _sections(self) -> list[tuple[int, int, str | None]]:
+        """Markdown sections, outermost first; a section without evidence inherits its parent's binding.
+        A section is also elsewhere when its title makes it a write-up (benchmark results, an example) or
+        one of sibling sections each about another GPU (`## A10`, `## H100`)."""
+        headings = self._headings()
         total = len(self.lines)
         first_heading = headings[0][0] if headings else total + 1
         decided, reason = self._evidence("\n".join(self.lines[: first_heading - 1]))
         blocks: list[tuple[int, int, str | None]] = [(1, total, reason if decided else None)]
+        per_target = self._per_target_sections(headings)
         parents: list[tuple[int, str | None]] = []  # (level, binding) of the enclosing sections
         for index, (line, level) in enumerate(headings):
             end = next((n - 1 for n, lv in headings[index + 1 :] if lv <= level), total)
@@ -287,11 +310,42 @@ class LineBinder:
             while parents and parents[-1][0] >= level:
                 parents.pop()
             inherited = parents[-1][1] if parents else blocks[0][2]
+            title = self.lines[line - 1]
             decided, reason = self._evidence("\n".join(self.lines[line - 1 : own_end]))
+            if reason is None and not self.explicit and _WRITEUP.search(title):
+                decided, reason = True, f"a write-up, not a claim: the section `{title.strip('# ').strip()[:60]}`"
+            if reason is None and line in per_target:
+                decided, reason = True, per_target[line]
             binding = reason if decided else inherited
             blocks.append((line, end, binding))
             parents.append((level, binding))
         return blocks
+
+    def _per_target_sections(self, headings: list[tuple[int, int]]) -> dict[int, str]:
+        """Headings of sibling sections that each name a different GPU: those not about the deployment's."""
+        # Sections alike but for their GPU ("### A10 GPU results", "### H100 GPU results"): same parent,
+        # same level, the same title once the GPU names are taken out.
+        titled: dict[tuple[int, int, str], list[tuple[int, list[GpuSpec]]]] = {}
+        for index, (line, level) in enumerate(headings):
+            parent = next((j for j in range(index - 1, -1, -1) if headings[j][1] < level), -1)
+            mentions = self._all_mentions.get(line, [])
+            title = self.lines[line - 1]
+            template, offset = title, self._line_starts[line - 1]
+            for mention in sorted(mentions, key=lambda m: -m.start):
+                template = template[: mention.start - offset] + "{}" + template[mention.end - offset :]
+            key = re.sub(r"\W+", " ", template).strip().lower()
+            titled.setdefault((parent, level, key), []).append((line, _models(mentions)))
+        found: dict[int, str] = {}
+        for siblings in titled.values():
+            named = [(line, models) for line, models in siblings if models]
+            distinct = _models(GpuMention(0, 0, g.name, g, "name") for _, models in named for g in models)
+            if len(named) < 2 or len(distinct) < 2:
+                continue
+            listed = ", ".join(g.name for g in distinct[:4])
+            for line, models in named:
+                if not any(self._is_ours(g) for g in models):
+                    found[line] = f"another target: one of sibling sections about {listed}"
+        return found
 
     def _yaml_documents(self) -> list[tuple[int, int]]:
         documents = []
@@ -312,6 +366,10 @@ class LineBinder:
         found: dict[int, str] = {}
         for info, body in self._fences:
             self._mark_output(found, info, body)
+            if body and not self.explicit and _EXAMPLE_INTRO.search(" ".join(self.lines[max(0, body[0] - 5) : body[0] - 1])):
+                for number in body:
+                    found.setdefault(number, "an example in the documentation (the text before the code block "
+                                             "introduces it as one)")
         return found
 
     @cached_property
@@ -488,18 +546,35 @@ class LineBinder:
             models = _models(m for _, subject in named for m in subject)
             listed = ", ".join(g.name for g in models[:4]) + (", ..." if len(models) > 4 else "")
             for item, subject in named:
-                if not any(self._is_ours(m.gpu) for m in subject):
+                if not self._own_row(subject):
                     item.reason = (f"another row of a catalog: lines {run[0].first}-{run[-1].last} list "
                                    f"{listed} side by side; this row is about {subject[0].text}")
                     rows[item.first] = item
         return rows
+
+    def _own_row(self, subject: list[GpuMention]) -> bool:
+        """A row about the deployment: it names its GPU, and no instance type other than its own (a table
+        of Azure SKUs lists many A100 sizes; the deployment's row is the one of its size)."""
+        if not any(self._is_ours(m.gpu) for m in subject):
+            return False
+        instances = [m for m in subject if m.kind == "instance_type"]
+        return not instances or any(self._is_own_instance(m.text) for m in instances)
+
+    def _is_own_instance(self, text: str) -> bool:
+        own = self.deployment.instance_type
+        if not own:
+            return True
+        def plain(name: str) -> str:
+            return re.sub(r"^(?:standard_|ml\.)", "", name.lower())
+        return plain(text) == plain(own)
 
     def _subject(self, item: _Item) -> list[GpuMention]:
         """What a row is about: the GPUs its first line and first child name (a table row, `H100: 80`,
         `- name: x` + `gpu: H100`, `{` + `"InstanceType": "ml.p4d.24xlarge"`). A GPU deep inside a big
         block (a resource's tag) is a property of the block, not what identifies it."""
         head = [item.first, *(child.first for child in item.children[:1])]
-        return [m for line in head for m in self._code_mentions.get(line, ())]
+        found = [m for line in head for m in self._code_mentions.get(line, ())]
+        return found or [m for line in item.comments for m in self._all_mentions.get(line, ())]
 
     def _row_reason(self, line: int) -> str | None:
         rows = self._other_rows
@@ -544,6 +619,18 @@ def _target_key(mention: GpuMention) -> str:
     return mention.text.lower() if mention.kind == "instance_type" else mention.gpu.name
 
 
+_EXAMPLE_INTRO = re.compile(
+    r"\b(?:for\s+example|for\s+instance|e\.g\.|an?\s+example|example\s+(?:of|output|response|payload)"
+    r"|sample\s+(?:output|response|payload|data)|looks\s+like\s+(?:this|the\s+following))\b",
+    re.IGNORECASE,
+)
+_RST_UNDERLINE = re.compile(r"^([=\-~^\"'`#*+])\1{2,}\s*$")
+# Section titles of write-ups that are not claims about the deployment (spec §1b: benchmark write-ups).
+# Not "Example" or "Demo": a deployment's own guide walks through it under such titles.
+_WRITEUP = re.compile(
+    r"\b(?:benchmarks?|benchmarking|results?|experiments?|experimental|evaluations?|case\s+stud(?:y|ies))\b",
+    re.IGNORECASE,
+)
 _CONTINUED = re.compile(r"(?:\|\||&&|\bor|\band|[,(\[{+\\])$")
 _CONTINUATION_STARTS = ("||", "&&", "or ", "and ", ".", "+ ")
 _OUTPUT_LANGUAGES = frozenset({"log", "logs", "output", "console-output", "stdout", "stderr", "nvidia-smi"})
@@ -569,6 +656,7 @@ class _Item:
     shape: str
     parent: _Item | None
     text: str = ""  # the first line, stripped
+    comments: tuple[int, ...] = ()  # comment lines right above it, which describe it
     last: int = 0
     reason: str = ""
     children: list[_Item] = field(default_factory=list)
@@ -578,6 +666,7 @@ _LIST = re.compile(r"^(?:[-*+]|\d+[.)])\s+")
 _BRANCH = re.compile(r"^(?:case\b|when\b|elif\b|elsif\b|else\s+if\b|if\b|\}\s*else\s+if\b|default\b)")
 _KEY = re.compile(r"""^(?:["'`]?)([^"'`:=\s][^"'`:=]{0,60}?)(?:["'`]?)\s*(?::(?!:)|=>|=(?!=)|\))""")
 _LEAD = re.compile(r"[A-Za-z_][\w.]*")
+_VARIANT = re.compile(r"^[A-Za-z_]\w*\s*(?:\([^()]*\))?\s*[,;|]?\s*$")
 _SCALAR = re.compile(r"""^(?:"[^"]*"|'[^']*')\s*,?\s*$""")
 _CLOSER = re.compile(r"^(?:[\]})]+\s*[,;]?|end|fi|esac|done|endif|endfor|endwhile)\s*$")
 
@@ -597,6 +686,8 @@ def _shape(stripped: str, code: bool) -> str:
         return "literal"
     if _SCALAR.match(stripped):
         return "scalar"
+    if code and _VARIANT.match(stripped):
+        return "variant"  # `T4,` / `H100(80),` in an enum or a list of identifiers
     key = _KEY.match(stripped)
     if key:
         name = key.group(1).strip()
@@ -618,10 +709,16 @@ class _Structure:
         self._owner: list[_Item | None] = [None] * (len(lines) + 2)
         stack: list[_Item] = []
         last_text = 0
+        leading: list[int] = []  # comment lines right above the next item: they describe it (`# H100-80GB`)
         for number, text in enumerate(lines, 1):
             stripped = text.strip()
-            if not stripped or (markers and comment_start(text, markers) == len(text) - len(text.lstrip())):
+            if not stripped:
                 self._owner[number] = stack[-1] if stack else None
+                leading = []
+                continue
+            if markers and comment_start(text, markers) == len(text) - len(text.lstrip()):
+                self._owner[number] = stack[-1] if stack else None
+                leading.append(number)
                 continue
             indent = len(text) - len(text.lstrip(" \t"))
             while stack and stack[-1].indent > indent:
@@ -633,7 +730,10 @@ class _Structure:
             while stack and stack[-1].indent >= indent:
                 stack.pop().last = last_text
             parent = stack[-1] if stack else None
-            item = _Item(number, indent, _shape(stripped, code), parent, stripped[:200])
+            item = _Item(number, indent, _shape(stripped, code), parent, stripped[:200], comments=tuple(leading))
+            for comment in leading:
+                self._owner[comment] = item
+            leading = []
             (parent.children if parent else self.roots).append(item)
             self.items.append(item)
             stack.append(item)

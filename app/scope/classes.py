@@ -49,7 +49,8 @@ CLASSES: tuple[ExclusionClass, ...] = (
         directory_words=("tests", "fixtures", "testdata"),
         files=("test_*.py", "*_test.py", "conftest.py", "*_test.go", "*.test.ts", "*.test.tsx", "*.test.js",
                "*.test.jsx", "*.spec.ts", "*.spec.tsx", "*.spec.js", "*test.java", "*tests.java", "*_spec.rb",
-               "*.snap", "*_test.sh", "test-*.sh", "test_*.sh"),
+               "*.snap", "*_test.sh", "test-*.sh", "test_*.sh", "mock.*", "mocks.*", "mock_*", "*_mock.*",
+               "mockdata.*", "fake_*", "*_fake.*", "fakes.*"),
     ),
     ExclusionClass(
         "generated",
@@ -66,16 +67,18 @@ CLASSES: tuple[ExclusionClass, ...] = (
     ),
     ExclusionClass(
         "examples",
-        "examples, samples, tutorials, recipes, benchmarks, notebooks and blog posts",
+        "examples, samples, tutorials, recipes, benchmarks, notebooks, blog posts and design proposals",
         directories=("examples", "example", "samples", "sample", "tutorials", "tutorial", "recipes",
                      "recipe", "cookbook", "cookbooks", "demos", "demo", "notebooks", "benchmarks", "benchmark",
                      "benchmarking", "bench", "blog", "blogs", "_posts", "posts", "showcase", "playground",
-                     "contrib", "community", "quickstarts", "walkthroughs", "workshops", "labs"),
+                     "contrib", "community", "quickstarts", "walkthroughs", "workshops", "labs", "proposals",
+                     "proposal", "keps", "kep", "rfcs", "rfc", "enhancements", "design-docs", "design_docs"),
         directory_words=("examples", "samples", "tutorials", "recipes", "benchmarks", "notebooks", "demos",
                          "cookbooks", "quickstarts", "walkthroughs", "workshops"),
         # Not `*.example` / `values.example.yaml`: a template of the deployment's own configuration.
         files=("*.ipynb", "example_*.py", "examples.md", "benchmark.*", "benchmark_*", "benchmark-*",
-               "benchmarks.*", "*_benchmark.*", "*-benchmark.*", "bench_*"),
+               "benchmarks.*", "*_benchmark.*", "*-benchmark.*", "*_benchmarks.*", "*-benchmarks.*", "bench_*",
+               "demo.*", "demo_*", "*_demo.*", "*-demo.*"),
     ),
     ExclusionClass(
         "logs",

@@ -366,7 +366,8 @@ class LineBinder:
         found: dict[int, str] = {}
         for info, body in self._fences:
             self._mark_output(found, info, body)
-            if body and not self.explicit and _EXAMPLE_INTRO.search(" ".join(self.lines[max(0, body[0] - 5) : body[0] - 1])):
+            intro = " ".join(self.lines[max(0, body[0] - 5) : body[0] - 1]) if body else ""
+            if body and not self.explicit and _EXAMPLE_INTRO.search(intro):
                 for number in body:
                     found.setdefault(number, "an example in the documentation (the text before the code block "
                                              "introduces it as one)")

@@ -11,13 +11,16 @@ from app.catalog import Catalog
 from app.context import ReviewContext, SourceFile
 from app.engine import run_rules
 from app.findings import Finding, Severity, Waiver
+from app.finishing import finish_findings, manifest_errors_in_diff
 from app.manifest import MANIFEST_PATHS, EffectiveManifest, ManifestError, effective_manifest
 from app.rule_api import LoadedRules, load_rules
 from app.scope.binding import FileScope, Scope
 from app.source import MAX_FILE_BYTES, FileChange, RepoSource
+from app.suppressions import Suppression
 
 Conclusion = Literal["success", "neutral", "failure", "skipped"]
 
+NO_MANIFEST_REASON = "no align.yaml at the repository root or in .github/ on either side of the change"
 NO_MANIFEST_HELP = (
     "No `align.yaml` was found at the repository root or in `.github/` on either side of this change, so "
     "there is no deployment to compare against. Add one, for example:\n\n"
@@ -46,6 +49,11 @@ class ReviewResult:
     files_reviewed: int = 0
     mode: str = "check"
     fail_on: str = "error"
+    # Findings an inline `align: ignore[rule] reason` comment suppressed (where align.yaml allows it).
+    suppressed: tuple[tuple[Finding, Suppression], ...] = ()
+    # Findings left out because a baseline file lists them (`align check --baseline`).
+    baselined: tuple[Finding, ...] = ()
+    skipped_reason: str | None = None  # one line: why the conclusion is `skipped`
 
     @property
     def failing(self) -> tuple[Finding, ...]:
@@ -251,10 +259,13 @@ def _review(
     rule_ids = [rule.id for rule in rules.rules]  # plugins' ids may be configured in `rules:` too
     effective, invalid = _load_effective(source, base_sha or None, head_sha, catalog, rule_ids)
     if invalid:
+        if not scan:  # errors the change wrote into align.yaml get inline comments on its lines
+            invalid = manifest_errors_in_diff(invalid, changes or source.changed_files(base_sha, head_sha))
         return _finish(base_sha, head_sha, invalid, (), "error", notes=tuple(notes), mode=mode)
     if effective is None:
-        return ReviewResult(base_sha, head_sha, "skipped", notes=(NO_MANIFEST_HELP, *notes), mode=mode)
-    if effective.origin == "added":
+        return ReviewResult(base_sha, head_sha, "skipped", notes=(NO_MANIFEST_HELP, *notes), mode=mode,
+                            skipped_reason=NO_MANIFEST_REASON)
+    if effective.origin == "added" and not scan:
         notes.insert(0, f"`{effective.manifest.path}` is added by this change, so its own settings are used.")
 
     if changes is None:
@@ -273,18 +284,20 @@ def _review(
         tree=lambda: iter(source.list_files(head_sha)),
     )
     findings = run_rules(ctx, rules.rules)
+    finished = finish_findings(findings, files, lambda paths: source.read_many(head_sha, paths), effective, mode)
     return _finish(
         base_sha,
         head_sha,
-        findings,
+        list(finished.kept),
         waivers,
         effective.manifest.fail_on,
         effective=effective,
         changes=tuple(changes),
         skipped=tuple(skipped),
-        notes=tuple(notes),
+        notes=(*notes, *finished.notes),
         files_reviewed=len(files),
         mode=mode,
+        suppressed=finished.suppressed,
     )
 
 

@@ -31,14 +31,15 @@ def test_check_fails_with_exit_1_and_json_shape(pr_repo: Path) -> None:
     done = _align("check", "--repo", str(pr_repo), "--format", "json")
     assert done.returncode == 1, done.stderr
     report = json.loads(done.stdout)
-    assert list(report) == ["version", "conclusion", "base", "head", "deployments", "findings"]
+    assert list(report)[:6] == ["version", "conclusion", "base", "head", "deployments", "findings"]
     assert report["conclusion"] == "failure"
     assert report["deployments"] == [{"name": "production", "gpu": "GH200", "gpu_memory_gb": 96, "count": 3,
                                       "price_per_gpu_hour": 1.49, "arch": "arm64"}]
     [finding] = report["findings"]
     assert set(finding) == {"rule", "severity", "path", "line", "end_line", "message", "suggestion", "deployment",
-                            "in_diff", "fingerprint", "bound_by"}
+                            "in_diff", "fingerprint", "bound_by", "column", "end_column"}
     assert finding["suggestion"] == 'GPU = "GH200"'
+    assert (finding["column"], finding["end_column"]) == (8, 12)  # `H200` in `GPU = "H200"`
     assert finding["bound_by"] == "default scope: the repository root"
 
 

@@ -51,7 +51,19 @@ def severity_counts(findings: Iterable[Finding], *, skip_zero: bool = False) -> 
 
 
 def short_sha(sha: str) -> str:
-    return sha[:7] if sha else "(none)"
+    """The first 7 hex digits of a commit; a pseudo-revision ("(index)", "(working tree)") as it is."""
+    if not sha:
+        return "(none)"
+    return sha[:7] if all(c in "0123456789abcdef" for c in sha) else sha
+
+
+def skipped_reason(result: ReviewResult) -> str | None:
+    """One line saying why a run was skipped, or None when it was not."""
+    if result.conclusion != "skipped":
+        return None
+    if result.skipped_reason:
+        return result.skipped_reason
+    return result.notes[0].splitlines()[0] if result.notes else "skipped"
 
 
 def deployment_headline(deployment: Deployment) -> str:

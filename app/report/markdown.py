@@ -249,6 +249,10 @@ def _summary(result: ReviewResult, discrepancies: Sequence[_Discrepancy]) -> _Se
             counts += f" ({outside:,} outside the changed lines)"
     if result.waived:
         counts += f" · {len(result.waived):,} waived"
+    if result.suppressed:
+        counts += f" · {len(result.suppressed):,} suppressed inline"
+    if result.baselined:
+        counts += f" · {len(result.baselined):,} in the baseline"
     counts += f" · {plural(result.files_reviewed, 'file')} reviewed"
     rows.append(counts)
     return _Section("### 📋 Executive summary\n", rows, _ESSENTIAL)
@@ -334,6 +338,18 @@ def _waived_section(result: ReviewResult) -> _Section | None:
         for finding, waiver in result.waived
     ]
     return _Section("### 🙈 Waived\n\n| Finding | Waived by | Reason |\n|---|---|---|", rows, _NORMAL)
+
+
+def _suppressed_section(result: ReviewResult) -> _Section | None:
+    if not result.suppressed:
+        return None
+    rows = [
+        f"| {SEVERITY_ICON[finding.severity]} `{finding.rule}` at `{finding.path}:{finding.line}` "
+        f"| line {suppression.line} | {_cell(suppression.reason)} |"
+        for finding, suppression in result.suppressed
+    ]
+    head = "### 🔕 Suppressed inline (`align: ignore`)\n\n| Finding | Comment | Reason |\n|---|---|---|"
+    return _Section(head, rows, _NORMAL)
 
 
 def _actions(result: ReviewResult) -> list[str]:
@@ -458,6 +474,7 @@ def render(
         _findings_section(result, sources),
         _files_section(result),
         _waived_section(result),
+        _suppressed_section(result),
         _actions_section(result),
         _skipped_section(result),
     ]

@@ -1,0 +1,88 @@
+"""`align init` (propose an align.yaml) and `align validate` (check one)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from app.cli import EXIT_FINDINGS, EXIT_OK, UsageError
+from app.cli_output import Writer
+
+MANIFEST_NAMES = ("align.yaml", ".github/align.yaml")
+
+
+def run_init(args: argparse.Namespace, writer: Writer) -> int:
+    from app.catalog import Catalog
+    from app.init_manifest import propose, render_manifest
+
+    root = Path(args.repo)
+    if not root.is_dir():
+        raise UsageError(f"{root} is not a directory")
+    existing = next((root / name for name in MANIFEST_NAMES if (root / name).exists()), None)
+    files = _read_tree(root)
+    proposals = propose(files, Catalog.builtin())
+    if not proposals:
+        raise UsageError("no GPU is named in this repository's infrastructure, code or docs; write align.yaml by "
+                         "hand (`align schema` describes it)")
+    text = render_manifest(proposals)
+    if not args.write:
+        writer.write(text)
+        note = "align.yaml exists already: compare, then edit it" if existing else "`align init --write` writes it"
+        writer.write(f"# {note}; `align validate` checks it.")
+        return EXIT_OK
+    if existing is not None:
+        raise UsageError(f"{existing} exists already; remove it first or edit it by hand")
+    target = root / "align.yaml"
+    writer.write(text, target)
+    writer.write(f"wrote {target}: check the values (price above all), then `align validate` and commit it")
+    return EXIT_OK
+
+
+def _read_tree(root: Path) -> dict[str, str]:
+    """Tracked and untracked-but-not-ignored text files under 1 MB (git), else every file but dot folders."""
+    from app.git_worktree import PendingSource
+    from app.source import MAX_FILE_BYTES, SourceError
+
+    contents: dict[str, bytes]
+    try:
+        source = PendingSource(root, "worktree")
+        contents = dict(source.read_many(source.head_name, source.list_files(source.head_name)))
+    except SourceError:
+        paths = [p.relative_to(root).as_posix() for p in sorted(root.rglob("*"))
+                 if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts[:-1])]
+        contents = {}
+        for path in paths:
+            try:
+                contents[path] = (root / path).read_bytes()
+            except OSError:
+                continue
+    texts = {}
+    for path, data in contents.items():
+        if len(data) <= MAX_FILE_BYTES and b"\0" not in data[:8192]:
+            texts[path] = data.decode("utf-8", errors="replace")
+    return texts
+
+
+def run_validate(args: argparse.Namespace, writer: Writer) -> int:
+    from app.catalog import Catalog
+    from app.manifest import ManifestError, parse_manifest
+    from app.rule_api import load_rules
+
+    path: Path | None = args.file
+    if path is None:
+        path = next((Path(name) for name in MANIFEST_NAMES if Path(name).is_file()), None)
+        if path is None:
+            raise UsageError("no align.yaml here or in .github/; `align init` proposes one")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
+    known = [rule.id for rule in load_rules().rules]
+    try:
+        manifest = parse_manifest(text, str(path), Catalog.builtin(), known_rules=known)
+    except ManifestError as error:
+        writer.write("\n".join(str(issue) for issue in error.issues))
+        return EXIT_FINDINGS
+    described = "; ".join(f"{d.name}: {d.count} × {d.gpu.name}" for d in manifest.deployments)
+    writer.write(f"{path}: valid ({described})")
+    return EXIT_OK

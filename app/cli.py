@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from app import __version__
@@ -228,13 +228,14 @@ def _output_options(parser: argparse.ArgumentParser) -> None:
                         help="also report mentions that bind to no deployment, as notices saying why (an audit)")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    """`environ`: the variables to read (GITHUB_*, NO_COLOR...); default: this process's."""
     args = build_parser().parse_args(argv)
     from app.cli_output import OutputError, Writer
 
     writer = Writer()
     try:
-        return _dispatch(args, writer)
+        return _dispatch(args, writer, dict(os.environ if environ is None else environ))
     except (UsageError, OutputError) as error:
         print(f"align: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -255,14 +256,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
-def _dispatch(args: argparse.Namespace, writer: object) -> int:
+def _dispatch(args: argparse.Namespace, writer: object, environ: dict[str, str]) -> int:
     from app import cli_commands
 
     command: str = args.command
     handler = getattr(cli_commands, f"cmd_{command}", None)
     if handler is None:
         raise UsageError(f"unknown command {command!r}")
-    environ = dict(os.environ)
     result: int = handler(args, writer, environ)
     return result
 

@@ -67,8 +67,8 @@ COMMANDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     ),
     "validate": (
         "check an align.yaml",
-        "Validate an align.yaml (default: the repository's) strictly: every problem with its line and field, "
-        "and a did-you-mean for misspelt keys.",
+        "Validate align.yaml files (default: the one here) strictly: every problem with its line and field, "
+        "and a did-you-mean for misspelt keys. Exit 1 when one is invalid.",
         ("align validate", "align validate deploy/align.yaml"),
     ),
     "schema": (
@@ -182,8 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--write", action="store_true", help="write align.yaml (refuses to overwrite one)")
 
     validate = _subparser(sub, "validate", common)
-    validate.add_argument("file", nargs="?", type=Path,
-                          help="the file (default: ./align.yaml, then .github/align.yaml)")
+    validate.add_argument("files", nargs="*", type=Path, metavar="FILE",
+                          help="the files (default: ./align.yaml, then .github/align.yaml)")
 
     _subparser(sub, "schema", common)
 

@@ -68,21 +68,25 @@ def run_validate(args: argparse.Namespace, writer: Writer) -> int:
     from app.manifest import ManifestError, parse_manifest
     from app.rule_api import load_rules
 
-    path: Path | None = args.file
-    if path is None:
-        path = next((Path(name) for name in MANIFEST_NAMES if Path(name).is_file()), None)
-        if path is None:
+    paths: list[Path] = list(args.files)
+    if not paths:
+        found = next((Path(name) for name in MANIFEST_NAMES if Path(name).is_file()), None)
+        if found is None:
             raise UsageError("no align.yaml here or in .github/; `align init` proposes one")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
+        paths = [found]
     known = [rule.id for rule in load_rules().rules]
-    try:
-        manifest = parse_manifest(text, str(path), Catalog.builtin(), known_rules=known)
-    except ManifestError as error:
-        writer.write("\n".join(str(issue) for issue in error.issues))
-        return EXIT_FINDINGS
-    described = "; ".join(f"{d.name}: {d.count} × {d.gpu.name}" for d in manifest.deployments)
-    writer.write(f"{path}: valid ({described})")
-    return EXIT_OK
+    status = EXIT_OK
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
+        try:
+            manifest = parse_manifest(text, str(path), Catalog.builtin(), known_rules=known)
+        except ManifestError as error:
+            writer.write("\n".join(str(issue) for issue in error.issues))
+            status = EXIT_FINDINGS
+            continue
+        described = "; ".join(f"{d.name}: {d.count} × {d.gpu.name}" for d in manifest.deployments)
+        writer.write(f"{path}: valid ({described})")
+    return status

@@ -22,13 +22,27 @@ from app.scope.providers import normalize_provider, provider_of_instance_type, p
 INFRA_WEIGHT, CODE_WEIGHT, PROSE_WEIGHT = 5, 2, 1
 _PROSE = (".md", ".rst", ".txt", ".mdx", ".adoc")
 _CODE = (".py", ".ts", ".js", ".go", ".sh", ".toml", ".json", ".env", ".cfg", ".ini")
-_COUNT_PATTERNS = (
+# GPUs per node or instance, as infrastructure files state them.
+_PER_NODE_PATTERNS = (
     re.compile(r"nvidia\.com/gpu[\"']?\s*[:=]\s*[\"']?(\d+)"),  # Kubernetes limits / requests
     re.compile(r"accelerators\s*:\s*[\"']?[\w .-]+:(\d+)"),  # SkyPilot  accelerators: H100:8
-    re.compile(r"\bgpu_(\d+)x_"),  # Lambda instance types
-    re.compile(r"(?:gpu_count|num_gpus|gpus|guest_accelerator_count)\s*[:=]\s*[\"']?(\d+)", re.IGNORECASE),
-    re.compile(r"\bcount\s*[:=]\s*(\d+)"),  # Compose device reservations, Terraform guest_accelerator
+    re.compile(r"(?:gpu_count|num_gpus|gpus_per_node|guest_accelerator_count)\s*[:=]\s*[\"']?(\d+)", re.IGNORECASE),
     re.compile(r"--gpus[= ](\d+)"),
+)
+# Nodes, replicas or instances of it.
+_NODE_PATTERNS = (
+    re.compile(r"\b(?:replicas|replicaCount|replica_count|num_nodes|node_count|instance_count|desired_size|"
+               r"desired_capacity|min_replicas)\s*[:=]\s*[\"']?(\d+)", re.IGNORECASE),
+    re.compile(r"^\s*count\s*=\s*(\d+)", re.MULTILINE),  # a Terraform resource's count
+)
+# GPUs an instance type implies: Lambda `gpu_8x_h100`, GCP `a3-highgpu-8g`, and AWS / Azure sizes.
+_INSTANCE_GPUS = (
+    (re.compile(r"\bgpu_(\d+)x_"), None),
+    (re.compile(r"-(\d+)g$"), None),
+    (re.compile(r"^(?:p4d|p4de|p5|p5e|p5en|p6-b200)\.48xlarge$|^p4de?\.24xlarge$|^g5\.48xlarge$|^g6e?\.48xlarge$"
+                r"|^Standard_ND96\w*$"), 8),
+    (re.compile(r"^g[56]e?\.(?:12|24)xlarge$"), 4),
+    (re.compile(r"^g[456]\w*\.(?:\d*x)?large$"), 1),
 )
 
 
@@ -75,6 +89,7 @@ def propose(files: Mapping[str, str], catalog: Catalog) -> list[Proposal]:
     """Deployments the files describe, most evidence first; empty when no GPU is named anywhere it counts."""
     evidence: dict[str, _Evidence] = defaultdict(_Evidence)
     specs: dict[str, GpuSpec] = {}
+    counted: dict[str, set[str]] = {}
     for path in sorted(files, key=lambda p: (file_kind(p) != "infra", p)):
         kind = file_kind(path)
         if not kind or path in ("align.yaml", ".github/align.yaml"):
@@ -82,7 +97,7 @@ def propose(files: Mapping[str, str], catalog: Catalog) -> list[Proposal]:
         text = files[path]
         if classify(path, text[:2000]) is not None:
             continue
-        for number, line in enumerate(text.splitlines(), 1):
+        for line in text.splitlines():
             mentions = catalog.find_mentions(line) if line.strip() else []
             if not mentions:
                 continue
@@ -96,8 +111,10 @@ def propose(files: Mapping[str, str], catalog: Catalog) -> list[Proposal]:
                 found.files[path] = found.files.get(path, 0) + share
                 if mention.kind == "instance_type":
                     found.instance_types[mention.text] += 1
-                if len(names) == 1:
-                    for count in _counts(text.splitlines(), number):
+                if len(names) == 1 and kind == "infra" and path not in counted.setdefault(spec.name, set()):
+                    counted[spec.name].add(path)
+                    count = _file_count(text, mention.text if mention.kind == "instance_type" else None)
+                    if count is not None:
                         found.counts[count] += 1
             for provider in providers_in_text(line):
                 for name in names:
@@ -109,14 +126,32 @@ def propose(files: Mapping[str, str], catalog: Catalog) -> list[Proposal]:
     return _separate(proposals)
 
 
-def _counts(lines: list[str], number: int) -> Iterable[int]:
-    """GPU counts stated on the mention's line or within three lines of it."""
-    for index in range(max(0, number - 4), min(len(lines), number + 3)):
-        for pattern in _COUNT_PATTERNS:
-            for match in pattern.finditer(lines[index]):
-                value = int(match.group(1))
-                if 0 < value <= 1024:
-                    yield value
+def _first(patterns: Iterable[re.Pattern[str]], text: str) -> int | None:
+    for pattern in patterns:
+        match = pattern.search(text)
+        if match is not None and 0 < int(match.group(1)) <= 4096:
+            return int(match.group(1))
+    return None
+
+
+def instance_gpus(instance_type: str) -> int | None:
+    """GPUs one instance of this type has, where its name or a known size tells."""
+    for pattern, fixed in _INSTANCE_GPUS:
+        match = pattern.search(instance_type)
+        if match is not None:
+            return fixed if fixed is not None else int(match.group(1))
+    return None
+
+
+def _file_count(text: str, instance_type: str | None) -> int | None:
+    """GPUs an infrastructure file describes: per node (stated, or implied by the instance type) × nodes."""
+    per_node = _first(_PER_NODE_PATTERNS, text)
+    if per_node is None and instance_type is not None:
+        per_node = instance_gpus(instance_type)
+    nodes = _first(_NODE_PATTERNS, text)
+    if per_node is None and nodes is None:
+        return None
+    return (per_node or 1) * (nodes or 1)
 
 
 def _proposal(gpu: GpuSpec, found: _Evidence, catalog: Catalog) -> Proposal:
@@ -124,7 +159,7 @@ def _proposal(gpu: GpuSpec, found: _Evidence, catalog: Catalog) -> Proposal:
     provider = normalize_provider(provider_of_instance_type(instance)) if instance else None
     if provider is None and found.providers:
         provider = found.providers.most_common(1)[0][0]
-    count = found.counts.most_common(1)[0][0] if found.counts else 1
+    count = found.counts.most_common(1)[0][0] if found.counts else (instance_gpus(instance or "") or 1)
     price, source = _price(gpu, provider, instance)
     files = sorted(found.files, key=lambda p: (-found.files[p], p))
     infra = [p for p in files if file_kind(p) == "infra"]

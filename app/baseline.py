@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from app.findings import Finding
-from app.review import ReviewResult, conclusion_for
+from app.result import ReviewResult, conclusion_for
 
 DEFAULT_BASELINE = ".align-baseline.json"
 BASELINE_VERSION = 1

@@ -12,7 +12,7 @@ from pathlib import Path
 from app.cli import EXIT_FINDINGS, EXIT_OK, UsageError
 from app.cli_output import OutputSpec, Progress, Writer, parse_outputs
 from app.git_source import GitSource
-from app.review import ReviewResult
+from app.result import ReviewResult
 from app.source import FileChange, SourceError
 
 
@@ -73,14 +73,14 @@ def nothing_to_review(change: Change) -> ReviewResult:
 
 
 def cmd_check(args: argparse.Namespace, writer: Writer, environ: Mapping[str, str]) -> int:
-    from app.review import review_change
-
     specs = parse_outputs(args.format, args.output, environ)
     try:
         change = resolve_change(args, environ)
         if change.changes is not None and not change.changes:
             result = nothing_to_review(change)
         else:
+            from app.review import review_change  # the engine loads only when there is something to review
+
             with Progress(sys.stderr, "reviewing the change"):
                 result = review_change(change.source, change.base, change.head, changes=change.changes,
                                        audit=args.audit)
@@ -150,13 +150,16 @@ def _with_baseline(result: ReviewResult, args: argparse.Namespace, source: GitSo
 def _report(result: ReviewResult, specs: list[OutputSpec], source: GitSource, writer: Writer,
             environ: Mapping[str, str]) -> int:
     from app.report import render
-    from app.report.text import wants_color
 
     texts: dict[str, str] = {}
     if any(spec.fmt in ("text", "markdown") for spec in specs) and result.findings:
         contents = source.read_many(result.head, sorted({f.path for f in result.findings}))
         texts = {path: data.decode("utf-8", "replace") for path, data in contents.items()}
     for spec in specs:
-        color = spec.fmt == "text" and spec.path is None and wants_color(writer.stdout, environ)
+        color = False
+        if spec.fmt == "text" and spec.path is None:
+            from app.report.text import wants_color
+
+            color = wants_color(writer.stdout, environ)
         writer.write(render(result, spec.fmt, sources=texts, color=color), spec.path)
     return EXIT_FINDINGS if result.conclusion == "failure" else EXIT_OK

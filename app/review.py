@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 from app.catalog import Catalog
 from app.context import ReviewContext, SourceFile
@@ -13,12 +12,10 @@ from app.engine import run_rules
 from app.findings import Finding, Severity, Waiver
 from app.finishing import finish_findings, manifest_errors_in_diff
 from app.manifest import MANIFEST_PATHS, EffectiveManifest, ManifestError, effective_manifest
+from app.result import Conclusion, ReviewResult, SkippedFile, conclusion_for
 from app.rule_api import LoadedRules, load_rules
 from app.scope.binding import FileScope, Scope
 from app.source import MAX_FILE_BYTES, FileChange, RepoSource
-from app.suppressions import Suppression
-
-Conclusion = Literal["success", "neutral", "failure", "skipped"]
 
 NO_MANIFEST_REASON = "no align.yaml at the repository root or in .github/ on either side of the change"
 NO_MANIFEST_HELP = (
@@ -27,43 +24,6 @@ NO_MANIFEST_HELP = (
     "```yaml\nversion: 1\ndeployments:\n  - name: production\n    gpu: GH200\n    count: 3\n"
     "    price_per_gpu_hour: 1.49\n```"
 )
-
-
-@dataclass(frozen=True)
-class SkippedFile:
-    path: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class ReviewResult:
-    base: str
-    head: str
-    conclusion: Conclusion
-    findings: tuple[Finding, ...] = ()
-    waived: tuple[tuple[Finding, Waiver], ...] = ()
-    effective: EffectiveManifest | None = None
-    changes: tuple[FileChange, ...] = ()
-    skipped: tuple[SkippedFile, ...] = ()
-    notes: tuple[str, ...] = ()  # plugin errors, "align.yaml added by this pull request", ...
-    files_reviewed: int = 0
-    mode: str = "check"
-    fail_on: str = "error"
-    # Findings an inline `align: ignore[rule] reason` comment suppressed (where align.yaml allows it).
-    suppressed: tuple[tuple[Finding, Suppression], ...] = ()
-    # Findings left out because a baseline file lists them (`align check --baseline`).
-    baselined: tuple[Finding, ...] = ()
-    skipped_reason: str | None = None  # one line: why the conclusion is `skipped`
-
-    @property
-    def failing(self) -> tuple[Finding, ...]:
-        return tuple(f for f in self.findings if f.severity.reaches(self.fail_on))
-
-
-def conclusion_for(findings: Sequence[Finding], fail_on: str) -> Conclusion:
-    if any(f.severity.reaches(fail_on) for f in findings):
-        return "failure"
-    return "neutral" if findings else "success"
 
 
 def _read_manifest(source: RepoSource, ref: str) -> tuple[str, str] | None:
@@ -302,6 +262,6 @@ def _review(
 
 
 __all__ = [
-    "ReviewResult", "ScopeListing", "Severity", "SkippedFile", "conclusion_for", "list_scope", "review_change",
-    "scan_commit",
+    "Conclusion", "ReviewResult", "ScopeListing", "Severity", "SkippedFile", "conclusion_for", "list_scope",
+    "review_change", "scan_commit",
 ]

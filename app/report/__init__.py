@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from app.review import ReviewResult
+    from app.result import ReviewResult
 
 Format = Literal["text", "json", "markdown", "sarif", "github", "junit"]
 FORMATS: tuple[Format, ...] = ("text", "json", "markdown", "sarif", "github", "junit")

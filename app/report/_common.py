@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from app.findings import Finding, Severity
-from app.manifest import Deployment
-from app.review import ReviewResult
+from app.result import ReviewResult
+
+if TYPE_CHECKING:
+    from app.manifest import Deployment
 
 HOURS_PER_MONTH = 730
 SEVERITY_ORDER = (Severity.ERROR, Severity.WARNING, Severity.NOTICE)

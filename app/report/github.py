@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from app.findings import Finding, Severity
 from app.report._common import severity_counts, skipped_reason, sorted_findings
-from app.review import ReviewResult
+from app.result import ReviewResult
 
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTICE: "notice"}
 

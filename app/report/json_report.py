@@ -5,10 +5,13 @@ out, why a run was skipped, and notes."""
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
-from app.manifest import Deployment
 from app.report._common import deployments_of, skipped_reason, sorted_findings
-from app.review import ReviewResult
+from app.result import ReviewResult
+
+if TYPE_CHECKING:
+    from app.manifest import Deployment
 
 JSON_VERSION = 1
 

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 
 from app.findings import Finding
 from app.report._common import skipped_reason, sorted_findings
-from app.review import ReviewResult
+from app.result import ReviewResult
 
 
 def _case(suite: ET.Element, finding: Finding) -> ET.Element:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from app import __version__
 from app.findings import Finding, Severity
-from app.manifest import Deployment
 from app.report._common import (
     deployment_facts,
     deployment_headline,
@@ -28,7 +28,10 @@ from app.report._common import (
     sorted_findings,
     source_lines,
 )
-from app.review import ReviewResult
+from app.result import ReviewResult
+
+if TYPE_CHECKING:
+    from app.manifest import Deployment
 
 GITHUB_SUMMARY_LIMIT = 65_535
 DEFAULT_TITLE = "Align: deployment alignment report"

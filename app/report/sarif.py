@@ -15,8 +15,7 @@ from urllib.parse import quote
 from app import __version__
 from app.findings import Finding, Severity
 from app.report._common import skipped_reason, sorted_findings
-from app.review import ReviewResult
-from app.rule_api import load_rules
+from app.result import ReviewResult
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -129,6 +128,8 @@ def _result(
 
 def _default_rules() -> Sequence[object]:
     try:
+        from app.rule_api import load_rules
+
         return load_rules().rules
     except Exception:  # the built-in rules may be unavailable; findings still get fallback descriptors
         return ()

@@ -21,7 +21,7 @@ from app.report._common import (
     skipped_reason,
     source_lines,
 )
-from app.review import ReviewResult
+from app.result import ReviewResult
 
 _SGR = {"bold": "1", "dim": "2", "underline": "4", "red": "31", "green": "32", "yellow": "33", "magenta": "35",
         "cyan": "36"}

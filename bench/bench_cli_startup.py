@@ -57,11 +57,11 @@ def main() -> int:
         commit_tree(change_repo, files={"README.md": "Runs on 3 × GH200 (96 GB each).\n"})
         align = _align_command()
         scenarios = {
-            "check, empty diff (text)": (align + ["check"], main_repo),
-            "check, empty diff (--format json)": (align + ["check", "--format", "json"], main_repo),
-            "check --staged, nothing staged": (align + ["check", "--staged"], main_repo),
-            "check, one-line change (--format json)": (align + ["check", "--format", "json"], change_repo),
-            "--version": (align + ["--version"], main_repo),
+            "check, empty diff (text)": ([*align, "check"], main_repo),
+            "check, empty diff (--format json)": ([*align, "check", "--format", "json"], main_repo),
+            "check --staged, nothing staged": ([*align, "check", "--staged"], main_repo),
+            "check, one-line change (--format json)": ([*align, "check", "--format", "json"], change_repo),
+            "--version": ([*align, "--version"], main_repo),
         }
         baseline_cmd = [sys.executable, "-c", "pass"]
         for cmd, cwd in scenarios.values():  # warm the bytecode caches and the page cache

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import textwrap
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -127,7 +128,8 @@ def _subparser(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: s
                common: argparse.ArgumentParser) -> argparse.ArgumentParser:
     short, description, examples = COMMANDS[name]
     epilog = "examples:\n" + "\n".join(f"  {example}" for example in examples)
-    return sub.add_parser(name, help=short, description=description, epilog=epilog, parents=[common],
+    return sub.add_parser(name, help=short, description=textwrap.fill(description, 79), epilog=epilog,
+                          parents=[common],
                           formatter_class=argparse.RawDescriptionHelpFormatter)
 
 

@@ -212,6 +212,11 @@ def test_schema_is_shipped_generated_from_the_models_and_validates_manifests() -
     assert not list(validator.iter_errors(custom))  # a GPU of its own catalog
 
 
+def test_scan_does_not_say_the_manifest_is_added_by_a_change(pr_repo: Path) -> None:
+    report = json.loads(_align("scan", "--repo", str(pr_repo), "--format", "json").stdout)
+    assert report["conclusion"] == "failure" and not any("added by this change" in n for n in report["notes"])
+
+
 def test_a_change_that_breaks_align_yaml_gets_the_error_on_its_line(pr_repo: Path) -> None:
     commit_tree(pr_repo, files={"align.yaml": GH200_MANIFEST.replace("count: 3", "cout: 3")})
     report = json.loads(_align("check", "--repo", str(pr_repo), "--format", "json").stdout)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import textwrap
 import sys
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from app.suppressions import Suppression
 
 Conclusion = Literal["success", "neutral", "failure", "skipped"]
+NO_MANIFEST_REASON = "no align.yaml at the repository root or in .github/ on either side of the change"
 
 
 @dataclass(frozen=True)

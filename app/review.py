@@ -12,12 +12,11 @@ from app.engine import run_rules
 from app.findings import Finding, Severity, Waiver
 from app.finishing import finish_findings, manifest_errors_in_diff
 from app.manifest import MANIFEST_PATHS, EffectiveManifest, ManifestError, effective_manifest
-from app.result import Conclusion, ReviewResult, SkippedFile, conclusion_for
+from app.result import NO_MANIFEST_REASON, Conclusion, ReviewResult, SkippedFile, conclusion_for
 from app.rule_api import LoadedRules, load_rules
 from app.scope.binding import FileScope, Scope
 from app.source import MAX_FILE_BYTES, FileChange, RepoSource
 
-NO_MANIFEST_REASON = "no align.yaml at the repository root or in .github/ on either side of the change"
 NO_MANIFEST_HELP = (
     "No `align.yaml` was found at the repository root or in `.github/` on either side of this change, so "
     "there is no deployment to compare against. Add one, for example:\n\n"

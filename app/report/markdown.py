@@ -28,7 +28,7 @@ from app.report._common import (
     sorted_findings,
     source_lines,
 )
-from app.result import ReviewResult
+from app.result import NO_MANIFEST_REASON, ReviewResult
 
 if TYPE_CHECKING:
     from app.manifest import Deployment
@@ -212,6 +212,8 @@ def _status(result: ReviewResult) -> str:
         reason = f"{plural(len(result.failing), 'finding')} at or above `fail_on: {result.fail_on}`"
         if result.effective is None:
             reason += "; `align.yaml` is invalid"
+    elif result.skipped_reason and result.skipped_reason != NO_MANIFEST_REASON:
+        reason = result.skipped_reason
     else:
         reason = "no `align.yaml`, so there is nothing to compare against"
     return f"**Status**: {STATUS_ICON[result.conclusion]} **{result.conclusion}** — {reason}"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from app.git_source import GitSource
@@ -87,6 +87,8 @@ def read_event(environ: Mapping[str, str]) -> ActionsEvent | None:
 def base_for(source: GitSource, event: ActionsEvent, head: str = "HEAD") -> str:
     """The base to review `head` against under this event, fetching what a shallow clone lacks. Raises
     SourceError (exit 2) saying what to set when the history cannot be had."""
+    if event.base_sha and not event.is_pull_request and not _fetched(source, event.base_sha):
+        event = replace(event, base_sha=None)  # a push whose `before` is gone (force-pushed): the default branch
     if event.base_sha:
         _ensure(source, event.base_sha, f"the base commit {event.base_sha[:12]}")
         head_sha = source.resolve(head)
@@ -105,6 +107,17 @@ def base_for(source: GitSource, event: ActionsEvent, head: str = "HEAD") -> str:
         except SourceError as error:
             raise SourceError(f"cannot fetch the base branch {branch!r} ({error}); {FETCH_DEPTH_HINT}") from None
     return _merge_base(source, ref, source.resolve(head))
+
+
+def _fetched(source: GitSource, sha: str) -> bool:
+    """True when the commit is here or could be fetched (depth 1)."""
+    if source.has_commit(sha):
+        return True
+    try:
+        source.fetch(sha, depth=1)
+    except SourceError:
+        return False
+    return source.has_commit(sha)
 
 
 def _ensure(source: GitSource, sha: str, what: str) -> None:
@@ -126,7 +139,7 @@ def _merge_base(source: GitSource, base: str, head: str) -> str:
         return found
     if source.is_shallow():
         try:
-            source.fetch(base, head, unshallow=True)
+            source.fetch(source.resolve(base), source.resolve(head), unshallow=True)  # by SHA: any local name
         except SourceError as error:
             raise SourceError(f"this shallow clone lacks the history to find where the change starts and it "
                               f"cannot be fetched ({error}); {FETCH_DEPTH_HINT}") from None

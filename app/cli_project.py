@@ -38,20 +38,27 @@ def run_init(args: argparse.Namespace, writer: Writer) -> int:
     return EXIT_OK
 
 
-def _read_tree(root: Path) -> dict[str, str]:
-    """Tracked and untracked-but-not-ignored text files under 1 MB (git), else every file but dot folders."""
+def _read_tree(root: Path, limit: int = 5000) -> dict[str, str]:
+    """Text files under 1 MB that `align init` reads (infrastructure first, at most `limit`): tracked and
+    untracked-but-not-ignored ones in a git repository, else every file outside dot folders."""
     from app.git_worktree import PendingSource
+    from app.init_manifest import file_kind
     from app.source import MAX_FILE_BYTES, SourceError
+
+    def wanted(paths: list[str]) -> list[str]:
+        kinds = {"infra": 0, "code": 1, "prose": 2}
+        readable = [p for p in paths if file_kind(p)]
+        return sorted(readable, key=lambda p: (kinds[file_kind(p)], p))[:limit]
 
     contents: dict[str, bytes]
     try:
         source = PendingSource(root, "worktree")
-        contents = dict(source.read_many(source.head_name, source.list_files(source.head_name)))
+        contents = dict(source.read_many(source.head_name, wanted(source.list_files(source.head_name))))
     except SourceError:
         paths = [p.relative_to(root).as_posix() for p in sorted(root.rglob("*"))
                  if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts[:-1])]
         contents = {}
-        for path in paths:
+        for path in wanted(paths):
             try:
                 contents[path] = (root / path).read_bytes()
             except OSError:

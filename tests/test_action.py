@@ -176,3 +176,14 @@ def test_action_yml_runs_the_entry_point_with_every_input() -> None:
     passed = {key.removeprefix("INPUT_").lower() for key in review["env"]}
     assert passed == {name.replace("-", "_") for name in action["inputs"]} - {"python"}
     assert set(action["outputs"]) == {"conclusion", "findings", "sarif"}
+
+
+def test_push_whose_before_is_gone_reviews_against_the_default_branch(remote: Remote, tmp_path: Path) -> None:
+    """A force-push: `before` no longer exists anywhere, so the branch is compared with the default branch."""
+    workspace = tmp_path / "ws"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", "--branch", "feature", remote.url, str(workspace)],
+                   check=True, env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1"})
+    event = {"before": "1" * 40, "after": remote.head, "repository": {"default_branch": "main"}}
+    done = run_action(actions_env(tmp_path, workspace, event, event_name="push"), workspace)
+    assert done.returncode == 1, done.stderr
+    assert "::error file=stack.py,line=1" in done.stdout and "docs/ops.md" not in done.stdout

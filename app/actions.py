@@ -72,6 +72,10 @@ def read_event(environ: Mapping[str, str]) -> ActionsEvent | None:
             default_branch=default_branch,
             number=number if isinstance(number, int) else None,
         )
+    group = _dict(payload.get("merge_group"))
+    if group:  # a merge queue: the queued commit against the base it was built on
+        return ActionsEvent(name=name, base_sha=_str(group.get("base_sha")), head_sha=_str(group.get("head_sha")),
+                            base_ref=base_ref, default_branch=default_branch)
     if name == "push":
         before = _str(payload.get("before"))
         return ActionsEvent(

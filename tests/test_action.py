@@ -187,3 +187,25 @@ def test_push_whose_before_is_gone_reviews_against_the_default_branch(remote: Re
     done = run_action(actions_env(tmp_path, workspace, event, event_name="push"), workspace)
     assert done.returncode == 1, done.stderr
     assert "::error file=stack.py,line=1" in done.stdout and "docs/ops.md" not in done.stdout
+
+
+def test_event_parsing(tmp_path: Path) -> None:
+    from app.actions import ZERO_SHA, ActionsEvent, read_event
+
+    def event(name: str, payload: object, **env: str) -> ActionsEvent:
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(payload) if not isinstance(payload, str) else payload)
+        found = read_event({"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": name, "GITHUB_EVENT_PATH": str(path), **env})
+        assert found is not None
+        return found
+
+    assert read_event({"GITHUB_EVENT_NAME": "push"}) is None  # not under Actions
+    pull = event("pull_request", {"pull_request": {"number": 7, "base": {"sha": "a" * 40, "ref": "main"},
+                                                   "head": {"sha": "b" * 40}}})
+    assert (pull.base_sha, pull.head_sha, pull.base_ref, pull.number) == ("a" * 40, "b" * 40, "main", 7)
+    new_branch = event("push", {"before": ZERO_SHA, "after": "c" * 40, "repository": {"default_branch": "trunk"}})
+    assert new_branch.base_sha is None and new_branch.default_branch == "trunk"
+    queue = event("merge_group", {"merge_group": {"base_sha": "d" * 40, "head_sha": "e" * 40}})
+    assert queue.base_sha == "d" * 40 and not queue.is_pull_request
+    broken = event("workflow_dispatch", "{not json", GITHUB_BASE_REF="release")
+    assert broken.base_ref == "release" and broken.base_sha is None

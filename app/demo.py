@@ -103,9 +103,13 @@ def run_demo(out: TextIO | None = None, *, timeout: float = 60.0) -> int:
 
 def _show(simulator: Any, number: int, sha: str, out: TextIO) -> None:
     run = simulator.check_runs(REPO, sha, "Align")[-1]
+    summary = [c for c in simulator.issue_comments(REPO, number) if "<!-- align:summary -->" in c.body]
     _rule(f"Check run “Align” on {sha[:7]}: {run.conclusion.upper()} — {run.output.get('title')}", out)
-    print(run.output.get("summary") or "", file=out)
-    print(f"\n({len(run.annotations)} annotations on the Files changed tab)", file=out)
+    same = summary and _visible(summary[-1].body).strip() == (run.output.get("summary") or "").strip()
+    print(f"{len(run.annotations)} annotations on the Files changed tab; its summary is "
+          + ("the report below (the same text as the summary comment)." if same else "this report:"), file=out)
+    if not same:
+        print(run.output.get("summary") or "", file=out)
 
     comments = simulator.review_comments(REPO, number)
     _rule(f"Review: {len(comments)} inline comments", out)
@@ -114,6 +118,15 @@ def _show(simulator: Any, number: int, sha: str, out: TextIO) -> None:
             f"{comment.path}:{comment.line}"
         print(f"\n--- {where}\n{_visible(comment.body)}", file=out)
 
-    summary = [c for c in simulator.issue_comments(REPO, number) if "<!-- align:summary -->" in c.body]
     _rule("Summary comment on the pull request", out)
     print(_visible(summary[-1].body) if summary else "(none)", file=out)
+    _rule("Next", out)
+    print(NEXT_STEPS, file=out)
+
+
+NEXT_STEPS = """\
+- On your repository: `align init` proposes an align.yaml from its infrastructure files
+  (`align init --write` writes it), then `align check` reviews your branch like this pull request.
+- In CI: the GitHub Action (`uses: align-bot/align@v0` in a pull_request workflow) annotates pull requests;
+  as a pre-commit hook: `id: align` from this repository's .pre-commit-hooks.yaml.
+- As a GitHub App for every pull request: see "Registering the GitHub App" in the README."""

@@ -67,6 +67,9 @@ class Finding:
     details: tuple[str, ...] = field(default=())
     # What bound the offending text to the deployment (spec §1b), filled by the engine.
     bound_by: str | None = None
+    # 1-based columns of the offending text on `line` / `end_line`, where known (app.columns fills them).
+    column: int | None = None
+    end_column: int | None = None
 
     def with_fingerprint(self, occurrence: int = 0) -> Finding:
         evidence = self.evidence or self.message
@@ -86,6 +89,8 @@ class Finding:
             "in_diff": self.in_diff,
             "fingerprint": self.fingerprint,
             "bound_by": self.bound_by,
+            "column": self.column,
+            "end_column": self.end_column,
         }
 
     @property

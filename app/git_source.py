@@ -4,6 +4,7 @@ commands, never a checkout, hook or anything from the repository itself."""
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import subprocess
 from collections.abc import Iterable, Mapping
@@ -32,7 +33,8 @@ class GitSource:
     def _git_bytes(self, *args: str, stdin: bytes | None = None) -> bytes:
         try:
             done = subprocess.run(
-                [*_SAFE_GIT, *args], cwd=self.repo, input=stdin, capture_output=True, check=False
+                [*_SAFE_GIT, *args], cwd=self.repo, input=stdin, capture_output=True, check=False,
+                env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
             )
         except FileNotFoundError as error:
             raise SourceError("git is not installed") from error
@@ -48,17 +50,64 @@ class GitSource:
             raise SourceError(f"unknown revision {ref!r}") from error
 
     def default_base(self, head: str = "HEAD") -> str:
-        """The merge-base of `head` with the default branch (origin's HEAD, else main, else master)."""
+        """The merge-base of `head` with the default branch (origin's HEAD, else main, else master).
+
+        In a single-branch clone (what CI checkouts make) `origin/HEAD`, when there is one, points at the
+        branch that was cloned, not at the default branch: it is not used there."""
         candidates = []
-        with contextlib.suppress(SourceError):
-            candidates.append(self._git("symbolic-ref", "--quiet", "refs/remotes/origin/HEAD").strip())
+        if not self.single_branch():
+            with contextlib.suppress(SourceError):
+                candidates.append(self._git("symbolic-ref", "--quiet", "refs/remotes/origin/HEAD").strip())
         candidates += ["refs/remotes/origin/main", "refs/heads/main", "refs/remotes/origin/master", "refs/heads/master"]
         for branch in candidates:
             try:
                 return self._git("merge-base", branch, head).strip()
             except SourceError:
                 continue
+        if self.single_branch():
+            raise SourceError("cannot find the default branch: this is a single-branch clone; pass --base, "
+                              "or fetch the default branch first (git fetch origin main)")
         raise SourceError("cannot find the default branch (main or master); pass --base")
+
+    # --- what CI checkouts lack (see app.actions) ---------------------------------------------------------
+
+    def single_branch(self) -> bool:
+        """True when `origin` fetches only some branches (`git clone --single-branch`, `--depth`, CI)."""
+        try:
+            refspecs = self._git("config", "--get-all", "remote.origin.fetch").split()
+        except SourceError:
+            return False  # no origin at all: nothing to mislead
+        return not any(spec.lstrip("+").startswith("refs/heads/*:") for spec in refspecs)
+
+    def is_shallow(self) -> bool:
+        return self._git("rev-parse", "--is-shallow-repository").strip() == "true"
+
+    def has_commit(self, rev: str) -> bool:
+        try:
+            self._git("cat-file", "-e", f"{rev}^{{commit}}")
+        except SourceError:
+            return False
+        return True
+
+    def parents(self, rev: str) -> list[str]:
+        """The parents a commit names, read from the commit object (known even past a shallow boundary)."""
+        body = self._git("cat-file", "commit", rev)
+        return [line.split()[1] for line in body.split("\n\n", 1)[0].splitlines() if line.startswith("parent ")]
+
+    def merge_base(self, a: str, b: str) -> str | None:
+        try:
+            return self._git("merge-base", a, b).strip() or None
+        except SourceError:
+            return None
+
+    def fetch(self, *refspecs: str, depth: int | None = None, unshallow: bool = False) -> None:
+        """`git fetch` from origin, no tags; raises SourceError with git's last line when it fails."""
+        args = ["fetch", "--no-tags", "--quiet", "--no-write-fetch-head"]
+        if depth is not None:
+            args.append(f"--depth={depth}")
+        if unshallow:
+            args.append("--unshallow")
+        self._git(*args, "origin", *refspecs)
 
     def changed_files(self, base: str, head: str) -> list[FileChange]:
         """Statuses from `--raw`, binary flags from `--numstat`, added lines from `-U0` hunk headers only.
@@ -88,18 +137,7 @@ class GitSource:
         out = self._git_bytes(
             "diff", "--no-color", "--no-ext-diff", "--no-textconv", "-M", "--unified=0", base, head, "--", *paths
         )
-        result: dict[str, set[int]] = {}
-        current: set[int] | None = None
-        for row in out.split(b"\n"):
-            if row.startswith(b"+++ "):
-                name = row[4:].decode("utf-8", errors="replace")
-                current = result.setdefault(name[2:] if name.startswith("b/") else name, set())
-            elif row.startswith(b"@@") and current is not None:
-                match = _HUNK_HEADER.match(row)
-                if match:
-                    start, count = int(match.group(1)), int(match.group(2) or 1)
-                    current.update(range(start, start + count))
-        return {path: frozenset(lines) for path, lines in result.items()}
+        return added_lines_of_diff(out)
 
     def read(self, ref: str, path: str) -> bytes | None:
         return self.read_many(ref, [path]).get(path)
@@ -109,7 +147,10 @@ class GitSource:
         wanted = set(paths)
         if not wanted:
             return {}
-        blobs = {path: oid for path, oid in self._tree(ref) if path in wanted}
+        return self._blobs({path: oid for path, oid in self._tree(ref) if path in wanted})
+
+    def _blobs(self, blobs: Mapping[str, str]) -> dict[str, bytes]:
+        """Contents by path from blob ids, in one `cat-file --batch`."""
         if not blobs:
             return {}
         order = list(blobs)
@@ -141,6 +182,22 @@ class GitSource:
 
     def list_files(self, ref: str) -> list[str]:
         return [path for path, _ in self._tree(ref)]
+
+
+def added_lines_of_diff(out: bytes) -> dict[str, frozenset[int]]:
+    """Head-side added lines per file from a `git diff --unified=0`: the hunk headers alone tell."""
+    result: dict[str, set[int]] = {}
+    current: set[int] | None = None
+    for row in out.split(b"\n"):
+        if row.startswith(b"+++ "):
+            name = row[4:].decode("utf-8", errors="replace")
+            current = result.setdefault(name[2:] if name.startswith("b/") else name, set())
+        elif row.startswith(b"@@") and current is not None:
+            match = _HUNK_HEADER.match(row)
+            if match:
+                start, count = int(match.group(1)), int(match.group(2) or 1)
+                current.update(range(start, start + count))
+    return {path: frozenset(lines) for path, lines in result.items()}
 
 
 _HUNK_HEADER = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")

@@ -28,6 +28,7 @@ from app.scope.classes import CLASS_NAMES
 MANIFEST_PATHS = ("align.yaml", ".github/align.yaml")
 SeverityName = Literal["error", "warning", "notice", "off"]
 FailOn = Literal["error", "warning", "notice", "never"]
+SuppressionsSetting = Literal["allow", "deny"]  # `align: ignore[rule] reason` comments honoured or not
 Arch = Literal["arm64", "x86_64"]
 
 # The built-in rule ids (spec section 3): `rules:` may configure only these, plus installed plugins' ids.
@@ -105,6 +106,8 @@ class Manifest:
     catalog: Catalog = field(default_factory=Catalog)  # the built-in catalog extended by `catalog:`
     # Default exclusion classes (spec §1b) switched back on with `scope: {include: [...]}`.
     scope_include: tuple[str, ...] = ()
+    # `suppressions: allow`: inline `align: ignore[rule-id] reason` comments are honoured (from base).
+    suppressions: SuppressionsSetting = "deny"
 
     def severity_override(self, rule_id: str) -> SeverityName | None:
         return dict(self.rules).get(rule_id)
@@ -181,6 +184,7 @@ class _RootModel(_Strict):
     fail_on: FailOn = "error"
     ignore: list[_Text] = Field(default_factory=list)
     scope: _ScopeModel | None = None
+    suppressions: SuppressionsSetting = "deny"
 
 
 class _DeploymentModel(_Strict):
@@ -233,7 +237,10 @@ class _Issues:
         except ValidationError as error:
             for detail in error.errors():
                 where = tuple(p for p in detail["loc"] if p != "[key]")
-                self.add(loc + where, _message(detail["type"], detail["msg"], detail.get("input"), model))
+                message = _message(detail["type"], detail["msg"], detail.get("input"), model)
+                if detail["type"] == "extra_forbidden" and where:
+                    message = _unknown_key(str(where[-1]), model)
+                self.add(loc + where, message)
             return None
 
 
@@ -277,6 +284,7 @@ def parse_manifest(text: str, path: str, catalog: Catalog, known_rules: Collecti
         ignore=tuple(root.ignore),
         catalog=extended,
         scope_include=tuple(root.scope.include) if root.scope else (),
+        suppressions=root.suppressions,
     )
 
 
@@ -434,6 +442,13 @@ def _message(kind: str, text: str, given: object, model: type[_Strict]) -> str:
     return f"{text.replace('Input should be', 'must be')}, got {_show(given)}"
 
 
+def _unknown_key(key: str, model: type[_Strict]) -> str:
+    """"unknown key 'cout'; did you mean 'count'? (allowed: ...)" for a misspelt key."""
+    close = difflib.get_close_matches(key, list(model.model_fields), n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown key {key!r}{hint} (allowed: {', '.join(model.model_fields)})"
+
+
 def _show(value: object) -> str:
     if value is None:
         return "nothing"
@@ -508,5 +523,6 @@ def effective_manifest(
         ignore=base_manifest.ignore,
         catalog=base_manifest.catalog,
         scope_include=base_manifest.scope_include,
+        suppressions=base_manifest.suppressions,
     )
     return EffectiveManifest(manifest, base_manifest, "both")

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 from app.catalog import Catalog
 from app.context import ReviewContext, SourceFile
 from app.engine import run_rules
 from app.findings import Finding, Severity, Waiver
+from app.finishing import finish_findings, manifest_errors_in_diff
 from app.manifest import MANIFEST_PATHS, EffectiveManifest, ManifestError, effective_manifest
+from app.result import NO_MANIFEST_REASON, Conclusion, ReviewResult, SkippedFile, conclusion_for
 from app.rule_api import LoadedRules, load_rules
 from app.scope.binding import FileScope, Scope
 from app.source import MAX_FILE_BYTES, FileChange, RepoSource
-
-Conclusion = Literal["success", "neutral", "failure", "skipped"]
 
 NO_MANIFEST_HELP = (
     "No `align.yaml` was found at the repository root or in `.github/` on either side of this change, so "
@@ -24,38 +23,6 @@ NO_MANIFEST_HELP = (
     "```yaml\nversion: 1\ndeployments:\n  - name: production\n    gpu: GH200\n    count: 3\n"
     "    price_per_gpu_hour: 1.49\n```"
 )
-
-
-@dataclass(frozen=True)
-class SkippedFile:
-    path: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class ReviewResult:
-    base: str
-    head: str
-    conclusion: Conclusion
-    findings: tuple[Finding, ...] = ()
-    waived: tuple[tuple[Finding, Waiver], ...] = ()
-    effective: EffectiveManifest | None = None
-    changes: tuple[FileChange, ...] = ()
-    skipped: tuple[SkippedFile, ...] = ()
-    notes: tuple[str, ...] = ()  # plugin errors, "align.yaml added by this pull request", ...
-    files_reviewed: int = 0
-    mode: str = "check"
-    fail_on: str = "error"
-
-    @property
-    def failing(self) -> tuple[Finding, ...]:
-        return tuple(f for f in self.findings if f.severity.reaches(self.fail_on))
-
-
-def conclusion_for(findings: Sequence[Finding], fail_on: str) -> Conclusion:
-    if any(f.severity.reaches(fail_on) for f in findings):
-        return "failure"
-    return "neutral" if findings else "success"
 
 
 def _read_manifest(source: RepoSource, ref: str) -> tuple[str, str] | None:
@@ -251,10 +218,13 @@ def _review(
     rule_ids = [rule.id for rule in rules.rules]  # plugins' ids may be configured in `rules:` too
     effective, invalid = _load_effective(source, base_sha or None, head_sha, catalog, rule_ids)
     if invalid:
+        if not scan:  # errors the change wrote into align.yaml get inline comments on its lines
+            invalid = manifest_errors_in_diff(invalid, changes or source.changed_files(base_sha, head_sha))
         return _finish(base_sha, head_sha, invalid, (), "error", notes=tuple(notes), mode=mode)
     if effective is None:
-        return ReviewResult(base_sha, head_sha, "skipped", notes=(NO_MANIFEST_HELP, *notes), mode=mode)
-    if effective.origin == "added":
+        return ReviewResult(base_sha, head_sha, "skipped", notes=(NO_MANIFEST_HELP, *notes), mode=mode,
+                            skipped_reason=NO_MANIFEST_REASON)
+    if effective.origin == "added" and not scan:
         notes.insert(0, f"`{effective.manifest.path}` is added by this change, so its own settings are used.")
 
     if changes is None:
@@ -273,22 +243,24 @@ def _review(
         tree=lambda: iter(source.list_files(head_sha)),
     )
     findings = run_rules(ctx, rules.rules)
+    finished = finish_findings(findings, files, lambda paths: source.read_many(head_sha, paths), effective, mode)
     return _finish(
         base_sha,
         head_sha,
-        findings,
+        list(finished.kept),
         waivers,
         effective.manifest.fail_on,
         effective=effective,
         changes=tuple(changes),
         skipped=tuple(skipped),
-        notes=tuple(notes),
+        notes=(*notes, *finished.notes),
         files_reviewed=len(files),
         mode=mode,
+        suppressed=finished.suppressed,
     )
 
 
 __all__ = [
-    "ReviewResult", "ScopeListing", "Severity", "SkippedFile", "conclusion_for", "list_scope", "review_change",
-    "scan_commit",
+    "Conclusion", "ReviewResult", "ScopeListing", "Severity", "SkippedFile", "conclusion_for", "list_scope",
+    "review_change", "scan_commit",
 ]

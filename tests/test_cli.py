@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,8 @@ from tests.helpers import GH200_MANIFEST
 
 
 def _align(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], capture_output=True, text=True, cwd=cwd)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}  # also when run under Actions
+    return subprocess.run([sys.executable, "-m", "app.cli", *args], capture_output=True, text=True, cwd=cwd, env=env)
 
 
 @pytest.fixture
@@ -31,14 +33,15 @@ def test_check_fails_with_exit_1_and_json_shape(pr_repo: Path) -> None:
     done = _align("check", "--repo", str(pr_repo), "--format", "json")
     assert done.returncode == 1, done.stderr
     report = json.loads(done.stdout)
-    assert list(report) == ["version", "conclusion", "base", "head", "deployments", "findings"]
+    assert list(report)[:6] == ["version", "conclusion", "base", "head", "deployments", "findings"]
     assert report["conclusion"] == "failure"
     assert report["deployments"] == [{"name": "production", "gpu": "GH200", "gpu_memory_gb": 96, "count": 3,
                                       "price_per_gpu_hour": 1.49, "arch": "arm64"}]
     [finding] = report["findings"]
     assert set(finding) == {"rule", "severity", "path", "line", "end_line", "message", "suggestion", "deployment",
-                            "in_diff", "fingerprint", "bound_by"}
+                            "in_diff", "fingerprint", "bound_by", "column", "end_column"}
     assert finding["suggestion"] == 'GPU = "GH200"'
+    assert (finding["column"], finding["end_column"]) == (8, 12)  # `H200` in `GPU = "H200"`
     assert finding["bound_by"] == "default scope: the repository root"
 
 

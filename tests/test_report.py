@@ -14,7 +14,7 @@ from app import __version__
 from app.catalog import GpuSpec
 from app.findings import Finding, Severity, Waiver
 from app.manifest import Deployment, EffectiveManifest, Manifest
-from app.report import FORMATS, render
+from app.report import FORMATS, OPTIONS, keyword_options, render, renderer
 from app.report.markdown import impact
 from app.report.sarif import FINGERPRINT_KEY, SCHEMA_PATH
 from app.report.text import wants_color
@@ -93,7 +93,9 @@ class FakeCostRule:
 
 
 def test_formats_and_option_dispatch() -> None:
-    assert FORMATS == ("text", "json", "markdown", "sarif")
+    assert FORMATS == ("text", "json", "markdown", "sarif", "github", "junit")
+    for fmt in FORMATS:  # the declared options are exactly what each renderer accepts
+        assert keyword_options(renderer(fmt)) == OPTIONS[fmt], fmt
     with pytest.raises(ValueError, match="unknown format"):
         render(_result(), "html")
     with pytest.raises(TypeError, match="colour"):
@@ -108,7 +110,9 @@ def test_formats_and_option_dispatch() -> None:
 def test_json_is_exactly_the_spec_object() -> None:
     out = render(_result(), "json")
     data = json.loads(out)
-    assert list(data) == ["version", "conclusion", "base", "head", "deployments", "findings"]
+    # The spec's keys first, in its order; then what else the run knows.
+    assert list(data) == ["version", "conclusion", "base", "head", "deployments", "findings", "suppressed", "waived",
+                          "baselined", "skipped_reason", "notes"]
     assert data["deployments"] == [{"name": "production", "gpu": "GH200", "gpu_memory_gb": 96, "count": 3,
                                     "price_per_gpu_hour": 1.49, "arch": "arm64"}]
     assert '"gpu_memory_gb": 96,' in out  # written as the spec writes it, not 96.0
@@ -116,14 +120,16 @@ def test_json_is_exactly_the_spec_object() -> None:
     expected = sorted(FINDINGS, key=lambda f: f.sort_key)
     assert data["findings"] == [f.to_json() for f in expected]
     assert list(data["findings"][0]) == ["rule", "severity", "path", "line", "end_line", "message", "suggestion",
-                                         "deployment", "in_diff", "fingerprint", "bound_by"]
+                                         "deployment", "in_diff", "fingerprint", "bound_by", "column", "end_column"]
     assert out.startswith('{\n  "version": 1,')
 
 
 def test_json_without_a_manifest() -> None:
-    data = json.loads(render(ReviewResult(BASE, HEAD, "skipped", notes=("add one",)), "json"))
+    data = json.loads(render(ReviewResult(BASE, HEAD, "skipped", notes=("add one",), skipped_reason="no align.yaml"),
+                             "json"))
     assert data == {"version": 1, "conclusion": "skipped", "base": BASE, "head": HEAD, "deployments": [],
-                    "findings": []}
+                    "findings": [], "suppressed": [], "waived": [], "baselined": 0, "skipped_reason": "no align.yaml",
+                    "notes": ["add one"]}
 
 
 # -- sarif --------------------------------------------------------------------------------------------

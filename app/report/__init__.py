@@ -1,46 +1,64 @@
-"""Reporters: one `ReviewResult` as text, JSON, Markdown (the alignment report) or SARIF.
+"""Reporters: one `ReviewResult` as text, JSON, Markdown (the alignment report), SARIF, GitHub workflow
+commands or JUnit XML.
 
 `render(result, fmt, **opts)` passes each format the options it understands and ignores the ones meant
 for another format, so a caller (the CLI) can hand the same options to every format. An option that no
-format knows is a mistake and raises TypeError.
+format knows is a mistake and raises TypeError. A format's module is imported only when it is used (the
+text reporter loads rich; JSON output should not pay for it).
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from app.report import json_report, markdown, sarif, text
-from app.review import ReviewResult
+if TYPE_CHECKING:
+    from app.result import ReviewResult
 
-Format = Literal["text", "json", "markdown", "sarif"]
-FORMATS: tuple[Format, ...] = ("text", "json", "markdown", "sarif")
+Format = Literal["text", "json", "markdown", "sarif", "github", "junit"]
+FORMATS: tuple[Format, ...] = ("text", "json", "markdown", "sarif", "github", "junit")
 
-_RENDERERS: dict[str, Callable[..., str]] = {
-    "text": text.render,
-    "json": json_report.render,
-    "markdown": markdown.render,
-    "sarif": sarif.render,
+_MODULES: dict[str, str] = {
+    "text": "app.report.text",
+    "json": "app.report.json_report",
+    "markdown": "app.report.markdown",
+    "sarif": "app.report.sarif",
+    "github": "app.report.github",
+    "junit": "app.report.junit",
+}
+# Keyword options each format accepts (checked against the renderers' signatures in the tests).
+OPTIONS: dict[str, frozenset[str]] = {
+    "text": frozenset({"sources", "color"}),
+    "json": frozenset(),
+    "markdown": frozenset({"sources", "max_chars", "extra_sections", "title"}),
+    "sarif": frozenset({"rules", "information_uri", "help_uri"}),
+    "github": frozenset(),
+    "junit": frozenset(),
 }
 
 
-def _options(renderer: Callable[..., str]) -> set[str]:
-    return {p.name for p in inspect.signature(renderer).parameters.values() if p.kind is p.KEYWORD_ONLY}
+def renderer(fmt: str) -> Callable[..., str]:
+    if fmt not in _MODULES:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    render_function: Callable[..., str] = importlib.import_module(_MODULES[fmt]).render
+    return render_function
+
+
+def keyword_options(function: Callable[..., str]) -> set[str]:
+    return {p.name for p in inspect.signature(function).parameters.values() if p.kind is p.KEYWORD_ONLY}
 
 
 def render(result: ReviewResult, fmt: str, **opts: Any) -> str:
     """Options: `sources` (path -> head text; text, markdown), `color` (text), `max_chars`,
     `extra_sections`, `title` (markdown), `rules`, `information_uri`, `help_uri` (sarif)."""
-    if fmt not in _RENDERERS:
-        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    known = set().union(*(_options(r) for r in _RENDERERS.values()))
+    function = renderer(fmt)
+    known = set().union(*OPTIONS.values())
     unknown = sorted(set(opts) - known)
     if unknown:
         raise TypeError(f"unknown report option(s): {', '.join(unknown)}")
-    renderer = _RENDERERS[fmt]
-    accepted = _options(renderer)
-    return renderer(result, **{k: v for k, v in opts.items() if k in accepted})
+    return function(result, **{k: v for k, v in opts.items() if k in OPTIONS[fmt]})
 
 
-__all__ = ["FORMATS", "Format", "render"]
+__all__ = ["FORMATS", "OPTIONS", "Format", "render", "renderer"]

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from app.findings import Finding, Severity
-from app.manifest import Deployment
-from app.review import ReviewResult
+from app.result import ReviewResult
+
+if TYPE_CHECKING:
+    from app.manifest import Deployment
 
 HOURS_PER_MONTH = 730
 SEVERITY_ORDER = (Severity.ERROR, Severity.WARNING, Severity.NOTICE)
@@ -51,7 +54,19 @@ def severity_counts(findings: Iterable[Finding], *, skip_zero: bool = False) -> 
 
 
 def short_sha(sha: str) -> str:
-    return sha[:7] if sha else "(none)"
+    """The first 7 hex digits of a commit; a pseudo-revision ("(index)", "(working tree)") as it is."""
+    if not sha:
+        return "(none)"
+    return sha[:7] if all(c in "0123456789abcdef" for c in sha) else sha
+
+
+def skipped_reason(result: ReviewResult) -> str | None:
+    """One line saying why a run was skipped, or None when it was not."""
+    if result.conclusion != "skipped":
+        return None
+    if result.skipped_reason:
+        return result.skipped_reason
+    return result.notes[0].splitlines()[0] if result.notes else "skipped"
 
 
 def deployment_headline(deployment: Deployment) -> str:

@@ -1,12 +1,17 @@
-"""`--format json`: exactly the object of spec section 4, keys in the spec's order."""
+"""`--format json`: the object of spec section 4, keys in the spec's order, then what else the run knows:
+findings suppressed inline or waived with `/align ignore` (with their reasons), how many a baseline left
+out, why a run was skipped, and notes."""
 
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
-from app.manifest import Deployment
-from app.report._common import deployments_of, sorted_findings
-from app.review import ReviewResult
+from app.report._common import deployments_of, skipped_reason, sorted_findings
+from app.result import ReviewResult
+
+if TYPE_CHECKING:
+    from app.manifest import Deployment
 
 JSON_VERSION = 1
 
@@ -35,6 +40,12 @@ def to_json(result: ReviewResult) -> dict[str, object]:
         "head": result.head,
         "deployments": [deployment_json(d) for d in deployments_of(result)],
         "findings": [f.to_json() for f in sorted_findings(result.findings)],
+        "suppressed": [{**f.to_json(), "suppression": s.to_json()} for f, s in result.suppressed],
+        "waived": [{**f.to_json(), "waiver": {"target": w.target, "author": w.author, "reason": w.reason}}
+                   for f, w in result.waived],
+        "baselined": len(result.baselined),
+        "skipped_reason": skipped_reason(result),
+        "notes": list(result.notes),
     }
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from app import __version__
 from app.findings import Finding, Severity
-from app.manifest import Deployment
 from app.report._common import (
     deployment_facts,
     deployments_of,
@@ -28,7 +28,10 @@ from app.report._common import (
     source_lines,
 )
 from app.report.untrusted import block, code, mention, message, no_comments, text
-from app.review import ReviewResult
+from app.result import NO_MANIFEST_REASON, ReviewResult
+
+if TYPE_CHECKING:
+    from app.manifest import Deployment
 
 GITHUB_SUMMARY_LIMIT = 65_535
 DEFAULT_TITLE = "Align: deployment alignment report"
@@ -210,6 +213,8 @@ def _status(result: ReviewResult) -> str:
         reason = f"{plural(len(result.failing), 'finding')} at or above `fail_on: {result.fail_on}`"
         if result.effective is None:
             reason += "; `align.yaml` is invalid"
+    elif result.skipped_reason and result.skipped_reason != NO_MANIFEST_REASON:
+        reason = result.skipped_reason
     else:
         reason = "no `align.yaml`, so there is nothing to compare against"
     return f"**Status**: {STATUS_ICON[result.conclusion]} **{result.conclusion}** — {reason}"
@@ -251,6 +256,10 @@ def _summary(result: ReviewResult, discrepancies: Sequence[_Discrepancy]) -> _Se
             counts += f" ({outside:,} outside the changed lines)"
     if result.waived:
         counts += f" · {len(result.waived):,} waived"
+    if result.suppressed:
+        counts += f" · {len(result.suppressed):,} suppressed inline"
+    if result.baselined:
+        counts += f" · {len(result.baselined):,} in the baseline"
     counts += f" · {plural(result.files_reviewed, 'file')} reviewed"
     rows.append(counts)
     return _Section("### 📋 Executive summary\n", rows, _ESSENTIAL)
@@ -337,6 +346,18 @@ def _waived_section(result: ReviewResult) -> _Section | None:
         for finding, waiver in result.waived
     ]
     return _Section("### 🙈 Waived\n\n| Finding | Waived by | Reason |\n|---|---|---|", rows, _NORMAL)
+
+
+def _suppressed_section(result: ReviewResult) -> _Section | None:
+    if not result.suppressed:
+        return None
+    rows = [
+        f"| {SEVERITY_ICON[finding.severity]} `{finding.rule}` at `{finding.path}:{finding.line}` "
+        f"| line {suppression.line} | {_cell(suppression.reason)} |"
+        for finding, suppression in result.suppressed
+    ]
+    head = "### 🔕 Suppressed inline (`align: ignore`)\n\n| Finding | Comment | Reason |\n|---|---|---|"
+    return _Section(head, rows, _NORMAL)
 
 
 def _actions(result: ReviewResult) -> list[str]:
@@ -461,6 +482,7 @@ def render(
         _findings_section(result, sources),
         _files_section(result),
         _waived_section(result),
+        _suppressed_section(result),
         _actions_section(result),
         _skipped_section(result),
     ]

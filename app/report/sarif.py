@@ -14,9 +14,8 @@ from urllib.parse import quote
 
 from app import __version__
 from app.findings import Finding, Severity
-from app.report._common import sorted_findings
-from app.review import ReviewResult
-from app.rule_api import load_rules
+from app.report._common import skipped_reason, sorted_findings
+from app.result import ReviewResult
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -78,13 +77,20 @@ def _location(finding: Finding) -> dict[str, Any]:
     return {"uri": quote(finding.path), "uriBaseId": SRCROOT}
 
 
-def _region(finding: Finding) -> dict[str, int]:
+def _region(finding: Finding, *, columns: bool = True) -> dict[str, int]:
     # SARIF lines are 1-based; a manifest that does not parse may report line 0.
     start = max(finding.line, 1)
-    return {"startLine": start, "endLine": max(finding.end_line, start)}
+    region = {"startLine": start, "endLine": max(finding.end_line, start)}
+    if columns and finding.column is not None:
+        region["startColumn"] = finding.column
+        if finding.end_column is not None and finding.end_column > finding.column:
+            region["endColumn"] = finding.end_column
+    return region
 
 
-def _result(finding: Finding, index: int, waiver_reason: str | None = None) -> dict[str, Any]:
+def _result(
+    finding: Finding, index: int, waiver_reason: str | None = None, *, kind: str = "external"
+) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": finding.rule,
         "ruleIndex": index,
@@ -102,7 +108,10 @@ def _result(finding: Finding, index: int, waiver_reason: str | None = None) -> d
                     {
                         "artifactLocation": _location(finding),
                         "replacements": [
-                            {"deletedRegion": _region(finding), "insertedContent": {"text": finding.suggestion}}
+                            {
+                                "deletedRegion": _region(finding, columns=False),
+                                "insertedContent": {"text": finding.suggestion},
+                            }
                         ],
                     }
                 ],
@@ -113,12 +122,14 @@ def _result(finding: Finding, index: int, waiver_reason: str | None = None) -> d
         properties["deployment"] = finding.deployment
     result["properties"] = properties
     if waiver_reason is not None:
-        result["suppressions"] = [{"kind": "external", "status": "accepted", "justification": waiver_reason}]
+        result["suppressions"] = [{"kind": kind, "status": "accepted", "justification": waiver_reason}]
     return result
 
 
 def _default_rules() -> Sequence[object]:
     try:
+        from app.rule_api import load_rules
+
         return load_rules().rules
     except Exception:  # the built-in rules may be unavailable; findings still get fallback descriptors
         return ()
@@ -139,9 +150,11 @@ def to_sarif(
         if descriptor["id"] not in index:
             index[descriptor["id"]] = len(descriptors)
             descriptors.append(descriptor)
-    entries: list[tuple[Finding, str | None]] = [(f, None) for f in sorted_findings(result.findings)]
-    entries += [(finding, waiver.reason) for finding, waiver in result.waived]
-    for finding, _ in entries:
+    entries: list[tuple[Finding, str | None, str]] = [(f, None, "external") for f in sorted_findings(result.findings)]
+    entries += [(finding, waiver.reason, "external") for finding, waiver in result.waived]
+    entries += [(finding, suppression.reason, "inSource") for finding, suppression in result.suppressed]
+    entries += [(finding, "in the baseline file", "external") for finding in result.baselined]
+    for finding, _, _ in entries:
         if finding.rule not in index:
             index[finding.rule] = len(descriptors)
             descriptors.append(_fallback_descriptor(finding))
@@ -155,11 +168,19 @@ def to_sarif(
                 "rules": descriptors,
             }
         },
-        "results": [_result(f, index[f.rule], reason) for f, reason in entries],
+        "results": [_result(f, index[f.rule], reason, kind=kind) for f, reason, kind in entries],
         "columnKind": "unicodeCodePoints",
     }
     if result.head:
         run["properties"] = {"base": result.base, "head": result.head, "conclusion": result.conclusion}
+    reason = skipped_reason(result)
+    notes = ([reason] if reason else []) + [n for n in result.notes if n.splitlines()[0] != reason]
+    run["invocations"] = [{
+        "executionSuccessful": True,
+        "toolExecutionNotifications": [{"level": "note", "message": {"text": note}} for note in notes],
+    }]
+    if reason is not None:
+        run.setdefault("properties", {})["skippedReason"] = reason
     return {"$schema": SARIF_SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}
 
 

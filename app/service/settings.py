@@ -113,3 +113,23 @@ def get_settings(**overrides: object) -> Settings:
                 name = "ALIGN_WEBHOOK_SECRET (or ALIGN_WEBHOOK_SECRET_FILE)"
             reasons.append(f"{name} {message}")
         raise SettingsError("invalid settings: " + "; ".join(reasons)) from None
+
+
+class QueueSettings(BaseSettings):
+    """What `align jobs` needs: the queue and where Redis is. No webhook secret or App key (listing jobs
+    reads Redis only)."""
+
+    model_config = SettingsConfigDict(env_prefix="ALIGN_", env_file=".env", extra="ignore")
+
+    queue: Literal["memory", "redis"] = "memory"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    delivery_ttl_seconds: float = 24 * 3600
+
+    @classmethod
+    def load(cls) -> QueueSettings:
+        try:
+            return cls()
+        except ValidationError as error:
+            reasons = [f"ALIGN_{'.'.join(str(p) for p in issue['loc']).upper()} {issue['msg']}"
+                       for issue in error.errors()]
+            raise SettingsError("invalid settings: " + "; ".join(reasons)) from None

@@ -25,6 +25,8 @@ def test_demo_prints_what_a_reviewer_sees() -> None:
     assert "```suggestion" in text
     assert "Summary comment on the pull request" in text
     assert "<!-- align:" not in text  # hidden markers are not shown
+    assert text.count("### 📋 Executive summary") == 1  # the report once: the check run carries the same text
+    assert text.rstrip().splitlines()[-5].startswith("- On your repository: `align init`")  # ends with next steps
 
 
 def test_replay_signs_the_saved_payload(tmp_path: Path) -> None:

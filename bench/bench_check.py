@@ -1,10 +1,12 @@
 """Benchmark `align check` on a large generated pull request against the floor for reading the text.
 
-    python bench/bench_check.py [--files 3000] [--lines 100] [--runs 3]
+    python bench/bench_check.py [--files 3000] [--lines 100] [--runs 3] [--baseline-tree DIR]
 
 Prints wall time and peak memory of the whole `align check` process, and the ratio to
 `git grep -E` of the catalog's names over the same files in the same run (machines here are noisy, so the
-ratio is the figure to compare across runs).
+ratio is the figure to compare across runs). `--baseline-tree DIR`: also time the `align check` of another
+source tree (a `git worktree add DIR <commit>` of an earlier version) on the same pull request, interleaved
+with this one's runs, and print this version's time as a ratio to it.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=3000)
     parser.add_argument("--lines", type=int, default=100)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--baseline-tree", type=Path, help="an earlier version's source tree to compare with")
     args = parser.parse_args()
     align = str(Path(sys.executable).with_name("align"))
     with tempfile.TemporaryDirectory() as tmp:
@@ -56,11 +59,23 @@ def main() -> int:
         pattern = _catalog_pattern()
         grep_cmd = ["git", "grep", "-E", "-i", "-c", pattern, "HEAD", "--", "."]
         check_cmd = [align, "check", "--repo", str(repo), "--base", "main", "--format", "json"]
-        grep_times, check_times, peaks = [], [], []
-        findings = 0
+        baseline_cmd = None
+        if args.baseline_tree is not None:
+            code = "import sys; from app.cli import main; sys.exit(main())"
+            baseline_cmd = ["env", f"PYTHONPATH={args.baseline_tree.resolve()}", sys.executable, "-c", code,
+                            *check_cmd[1:]]
+        grep_times, check_times, peaks, baseline_times = [], [], [], []
+        findings = baseline_findings = 0
         for _ in range(args.runs):
             elapsed, _, _, _ = _timed(grep_cmd, repo)
             grep_times.append(elapsed)
+            if baseline_cmd is not None:
+                elapsed, _, code, stdout = _timed(baseline_cmd, repo)
+                if code not in (0, 1):
+                    print(f"the baseline's align check exited {code}", file=sys.stderr)
+                    return 1
+                baseline_times.append(elapsed)
+                baseline_findings = len(json.loads(stdout)["findings"])
             elapsed, peak, code, stdout = _timed(check_cmd, repo)
             if code not in (0, 1):
                 print(f"align check exited {code}", file=sys.stderr)
@@ -73,6 +88,11 @@ def main() -> int:
     print(f"align check:  {check_s:.2f} s wall (median of {args.runs}), peak RSS {max(peaks)} MB")
     print(f"git grep -E:  {grep_s:.3f} s wall (catalog names, same files)")
     print(f"ratio:        {check_s / grep_s:.1f}x git grep")
+    if baseline_times:
+        base_s = statistics.median(baseline_times)
+        print(f"baseline:     {base_s:.2f} s wall (median of {args.runs}) for {args.baseline_tree}, "
+              f"{baseline_findings} findings")
+        print(f"vs baseline:  {check_s / base_s:.2f}x")
     return 0
 
 

@@ -34,10 +34,16 @@ def _words(name: str) -> tuple[str, ...]:
     return tuple(w.lower() for w in _NOT_WORD.split(_CAMEL.sub("_", name)) if w)
 
 
+def key_shape(key_path: tuple[str, ...]) -> tuple[str, ...]:
+    """The key path without list indexes: what every key-name question depends on, so that the answers
+    cached for `items.0.gpu` serve `items.1.gpu` (a data file holds millions of such paths)."""
+    return tuple(p for p in key_path if not p.isdigit())
+
+
 def semantic_key(assignment: Assignment) -> str:
     """The name that says what a value means: the leaf key, or its parent for Terraform's
     `variable "gpu_count" { default = 8 }` and similar `value` wrappers."""
-    return semantic_key_of(tuple(assignment.key_path))
+    return semantic_key_of(key_shape(assignment.key_path))
 
 
 @lru_cache(maxsize=_KEY_MEMO)
@@ -51,7 +57,7 @@ def semantic_key_of(key_path: tuple[str, ...]) -> str:
 
 def context_words(assignment: Assignment) -> set[str]:
     """Words of every key on the path: a `memory` leaf under `gpu:` is GPU memory, under `limits:` it is not."""
-    return set(path_words(tuple(assignment.key_path)))
+    return set(path_words(key_shape(assignment.key_path)))
 
 
 @lru_cache(maxsize=_KEY_MEMO)
@@ -224,7 +230,7 @@ def memory_key_kind(assignment: Assignment) -> str | None:
     """ "per_gpu" for keys that state one GPU's memory (`gpu_memory_gb`, `GPU_MEMORY_GB`, `gpuMemoryGiB`,
     `memory_per_gpu`, `vram`, `gpu: {memory: ...}`), "total" for all GPUs together (`TOTAL_GPU_MEMORY_GB`),
     None for everything else (host RAM, utilization ratios, pools, limits)."""
-    return memory_key_kind_of(tuple(assignment.key_path))
+    return memory_key_kind_of(key_shape(assignment.key_path))
 
 
 @lru_cache(maxsize=_KEY_MEMO)

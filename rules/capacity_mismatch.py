@@ -30,6 +30,7 @@ from rules._claims import (
     changed_assignments,
     default_memory_unit,
     is_table_row,
+    key_shape,
     memory_key_kind,
     memory_key_kind_of,
     number_span,
@@ -154,7 +155,7 @@ class CapacityMismatch(BaseRule):
     ) -> None:
         if assignment.value is None or isinstance(assignment.value, bool):
             return
-        if not _may_state_capacity(tuple(assignment.key_path)):
+        if not _may_state_capacity(key_shape(assignment.key_path)):
             return
         line = assignment.line
         key = semantic_key(assignment)
@@ -374,7 +375,7 @@ def _count_key_kind(ctx: ReviewContext, assignment: Assignment) -> str | None:
     """ "count" for keys that state how many GPUs (`gpu_count`, `num_gpus`, `gpus`, `accelerator.count`,
     `accelerators: {GH200: 8}`), "parallel" for a tensor-parallel size, None otherwise (per-pod
     `nvidia.com/gpu`, `gpus_per_node`, `min_gpus`...)."""
-    kind = _count_kind_by_name(tuple(assignment.key_path))
+    kind = _count_kind_by_name(key_shape(assignment.key_path))
     if kind != _IF_A_GPU:
         return kind
     return "count" if ctx.catalog.resolve(semantic_key(assignment)) is not None else None

@@ -28,6 +28,7 @@ from rules._claims import (
     column_header,
     context_words,
     is_table_row,
+    key_shape,
     number_span,
     path_words,
     row_label,
@@ -195,7 +196,7 @@ def _keyed_price(ctx: ReviewContext, source_file: SourceFile, assignment: Assign
     value = assignment.value
     if value is None or isinstance(value, bool):
         return None
-    if not _may_be_price(tuple(assignment.key_path)):
+    if not _may_be_price(key_shape(assignment.key_path)):
         return None
     key = semantic_key(assignment)
     leaf = words(key)

@@ -25,6 +25,7 @@ from app.rule_api import BaseRule
 from rules._claims import (
     changed_in,
     default_memory_unit,
+    key_shape,
     memory_key_kind,
     number_span,
     path_words,
@@ -195,7 +196,7 @@ class GpuMemoryOvercommit(BaseRule):
             line = assignment.line
             if line in flagged or line != assignment.end_line or not source_file.is_changed(line):
                 continue
-            if not _is_gpu_allocation_key(tuple(assignment.key_path)):
+            if not _is_gpu_allocation_key(key_shape(assignment.key_path)):
                 continue
             value = assignment.value
             if value is None or isinstance(value, bool):
@@ -226,7 +227,7 @@ class GpuMemoryOvercommit(BaseRule):
         seen: set[int] = set()
         candidates: list[tuple[int, float, str, int]] = []  # line, value, as written, column
         for assignment in source_file.facts.assignments:
-            if _is_utilization_key(tuple(assignment.key_path)):
+            if _is_utilization_key(key_shape(assignment.key_path)):
                 value = assignment.value
                 if isinstance(value, int | float) and not isinstance(value, bool):
                     text = source_file.line_text(assignment.line)

@@ -54,10 +54,11 @@ CLASSES: tuple[ExclusionClass, ...] = (
     ),
     ExclusionClass(
         "generated",
-        "vendored, generated and minified files",
+        "vendored, generated and minified files, data sets and caches",
         directories=("vendor", "vendored", "third_party", "third-party", "thirdparty", "node_modules",
                      "bower_components", "site-packages", ".venv", "venv", "dist", "generated", "__generated__",
-                     "zz_generated", "_vendor"),
+                     "zz_generated", "_vendor", "data", "datasets", "dataset", "training_data", "train_data",
+                     "cache", ".cache", "snapshots"),
         files=("*.min.js", "*.min.css", "*.min.mjs", "*.map", "*_pb2.py", "*_pb2_grpc.py", "*_pb2.pyi",
                "*.pb.go", "*.pb.gw.go", "zz_generated*", "*_generated.go", "*_generated.py", "*.generated.*",
                "*.gen.go", "*.gen.ts", "*.svg", "*.drawio", "*.excalidraw", "openapi.json", "swagger.json",

@@ -122,10 +122,10 @@ class LineBinder:
         return BOUND
 
     def is_prose(self, first: int, last: int) -> bool:
-        """Human text: a prose document (Markdown, plain text) outside its code blocks, or comment lines."""
+        """Documentation and comments: a prose document (Markdown, plain text; its code blocks too, which
+        show commands and config rather than run them), or comment lines of code."""
         if not self.code:
-            fenced = {n for _, body in self._fences for n in body}
-            return not any(n in fenced for n in range(first, last + 1))
+            return True
         if not self.markers:
             return False
         for number in range(first, last + 1):

@@ -40,9 +40,16 @@ EXAMPLE = re.compile(
     r"\be\.g\.|\bfor\s+(?:example|instance)\b|\bsuch\s+as\b|\bexamples?\b|\bup\s+to\b"
     r"|\bor\s+(?:less|lower|better|higher|newer|older|above|below|similar|equivalent)\b|\bfall\s*back\b"
     # facts about a GPU rather than where the code runs: "only tested on A100", "A100 specifications"
-    r"|\btested\b|\bspec(?:ification)?s\b|\bwhite\s*paper\b|\bdata\s*sheet\b",
+    r"|\btested\b|\bspec(?:ification)?s\b|\bwhite\s*paper\b|\bdata\s*sheet\b"
+    r"|\bSMs\b|\bcompute\s+capability\b|\bsm_\d+\b|\bT?FLOPS\b|\bthreads\s+per\b|\bbandwidth\b"
+    # a product's default, for users to change ("Assume V100 as default", "defaults to A10")
+    r"|\bdefaults?\b|\blike\s*:",
     re.IGNORECASE,
 )
+
+
+# Hardware that is simulated, mocked or faked: `--build-arg SIMULATION=a100`, `FakeGPU("H100")`.
+SIMULATED = re.compile(r"simulat|\bmock|\bfake|\bdummy|\bstub|emulat", re.IGNORECASE)
 
 
 def token_spans(text: str, token: str, *, ignore_case: bool = False) -> list[tuple[int, int]]:
@@ -228,9 +235,10 @@ def claimed_gpus(
     several = len({m.gpu.family for m in others}) > 1
     claims = []
     table_has_target: bool | None = None
+    simulated = SIMULATED.search(text) is not None
     for mention in others:
         if not kinds.is_prose(line, mention.start, text):
-            if not right_in_code:
+            if not right_in_code and not simulated:
                 claims.append(mention)
             continue
         # The sentence may have started on the line above ("E.g. with autoscaling, ... \n with p4d").

@@ -13,7 +13,7 @@ from typing import Literal
 
 FormatName = Literal[
     "yaml", "python", "typescript", "javascript", "hcl", "dockerfile", "markdown", "env", "shell", "json",
-    "toml", "text",
+    "toml", "clike", "text",
 ]
 SpanKind = Literal["code", "comment", "string", "prose", "table"]
 Scalar = str | int | float | bool | None
@@ -106,6 +106,8 @@ _SUFFIXES: dict[str, FormatName] = {
     "sh": "shell", "bash": "shell", "zsh": "shell", "ksh": "shell",
     "json": "json", "jsonc": "json", "json5": "json",
     "toml": "toml",
+    **{ext: "clike" for ext in ("go", "rs", "java", "kt", "kts", "scala", "c", "cc", "cpp", "cxx", "h", "hh", "hpp",
+                                "cu", "cuh", "cs", "swift", "dart", "php", "groovy", "gradle", "proto", "zig")},
 }
 
 _SHEBANGS: tuple[tuple[str, FormatName], ...] = (
@@ -134,6 +136,7 @@ Extractor = Callable[[str], FileFacts]
 def _extractors() -> dict[FormatName, Extractor]:
     """Format modules are imported on first use: they import this module's types."""
     from app.formats import (
+        clike,
         dockerfile,
         envfile,
         hcl,
@@ -159,5 +162,6 @@ def _extractors() -> dict[FormatName, Extractor]:
         "shell": shell.extract_shell,
         "json": jsonfile.extract_json,
         "toml": tomlfile.extract_toml,
+        "clike": clike.extract_clike,
         "text": textfile.extract_text,
     }

@@ -155,7 +155,7 @@ _HASH = ("#",)
 # Line-comment markers by format: where a trailing comment may start (see `comment_start`).
 COMMENT_MARKERS: dict[str, tuple[str, ...]] = {
     "yaml": _HASH, "python": _HASH, "shell": _HASH, "dockerfile": _HASH, "toml": _HASH, "env": _HASH,
-    "hcl": ("#", "//"), "typescript": ("//",), "javascript": ("//",),
+    "hcl": ("#", "//"), "typescript": ("//",), "javascript": ("//",), "clike": ("//",),
 }
 
 

@@ -531,7 +531,7 @@ class LineBinder:
     @cached_property
     def _other_rows(self) -> dict[int, _Item]:
         """Items (by first line) that are other rows of a catalog."""
-        if not self._code_mentions:
+        if not self._all_mentions:
             return {}
         rows: dict[int, _Item] = {}
         for run in self._structure.runs():

@@ -41,6 +41,7 @@ _TEXT: dict[str, str] = {
     "datacrunch": r"\bDataCrunch\b|\bdatacrunch\b",
     "digitalocean": r"\bDigitalOcean\b|\bdigitalocean\b",
     "ibm": r"\bIBM\s+Cloud\b",
+    "vsphere": r"\bvSphere\b|\bVMware\b|\bvsphere\b|\bgovc\b|\bvsphere_[a-z]",
     "nvcf": r"\bNVCF\b|\bnvcf\b|\bDGX\s+Cloud\b|\bCloud\s+Functions?\b",
     "alibaba": r"\bAlibaba\s+Cloud\b|\bAliyun\b|\baliyun\b",
 }
@@ -64,6 +65,7 @@ _PATH_WORDS: dict[str, tuple[str, ...]] = {
     "digitalocean": ("digitalocean",),
     "alibaba": ("alibaba", "aliyun"),
     "nvcf": ("nvcf", "dgxc"),
+    "vsphere": ("vsphere", "vmware"),
 }
 # Two-word path segments (`google-cloud`, `lambda-labs`): compared with separators removed.
 _PATH_PHRASES: dict[str, tuple[str, ...]] = {

@@ -43,7 +43,11 @@ EXAMPLE = re.compile(
     r"|\btested\b|\bspec(?:ification)?s\b|\bwhite\s*paper\b|\bdata\s*sheet\b"
     r"|\bSMs\b|\bcompute\s+capability\b|\bsm_\d+\b|\bT?FLOPS\b|\bthreads\s+per\b|\bbandwidth\b"
     # a product's default, for users to change ("Assume V100 as default", "defaults to A10")
-    r"|\bdefaults?\b|\blike\s*:",
+    r"|\bdefaults?\b|\blike\s*:"
+    # an option or a condition rather than what runs: "H100 and above", "if you would like to try A100",
+    # "when using A100 MIG", tests
+    r"|\band\s+(?:above|later|newer|up)\b|\bif\s+(?:you|users?)\s+(?:would\s+like|wants?|wish|prefer)\b"
+    r"|\boptional(?:ly)?\b|\balternative(?:ly)?\b|\bwhen\s+(?:using|use|you\s+use)\b|\btest(?:s|ed|ing)?\b",
     re.IGNORECASE,
 )
 
@@ -238,7 +242,10 @@ def claimed_gpus(
     simulated = SIMULATED.search(text) is not None
     for mention in others:
         if not kinds.is_prose(line, mention.start, text):
-            if not right_in_code and not simulated:
+            # A string in code that gives an example ("For example: --model-config-name=h100.").
+            in_example = kinds.kind_at(line, mention.start) == "string" and EXAMPLE.search(
+                kinds.span_text_at(line, mention.start, text))
+            if not right_in_code and not simulated and not in_example:
                 claims.append(mention)
             continue
         # The sentence may have started on the line above ("E.g. with autoscaling, ... \n with p4d").

@@ -68,7 +68,7 @@ def assert_every_line_spanned(facts: FileFacts, text: str, kinds: tuple[str, ...
         ("bin/serve", "#!/usr/bin/env node\n", "javascript"),
         ("package.json", "", "json"),
         ("pyproject.toml", "", "toml"),
-        ("Makefile", "all:\n", "text"),
+        ("Makefile", "all:\n", "shell"),
     ],
 )
 def test_detect_format(path: str, text: str, expected: str) -> None:

@@ -6,6 +6,7 @@ Rules never parse files themselves; they call `extract` (through `SourceFile.fac
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -66,8 +67,8 @@ def detect_format(path: str, text: str) -> FormatName:
     if name in ("dockerfile", "containerfile") or name.endswith(".dockerfile") or (
             by_suffix is None and name.startswith(("dockerfile.", "containerfile."))):
         return "dockerfile"
-    if name == ".envrc":
-        return "shell"
+    if name == ".envrc" or _MAKE_OR_KCONFIG.match(name):
+        return "shell"  # `#` comments and `NAME=value` lines: Makefiles and Kconfig read like shell
     if name == ".env" or name.endswith(".env") or (by_suffix is None and name.startswith(".env.")):
         return "env"
     if by_suffix is not None:
@@ -109,6 +110,8 @@ _SUFFIXES: dict[str, FormatName] = {
     **{ext: "clike" for ext in ("go", "rs", "java", "kt", "kts", "scala", "c", "cc", "cpp", "cxx", "h", "hh", "hpp",
                                 "cu", "cuh", "cs", "swift", "dart", "php", "groovy", "gradle", "proto", "zig")},
 }
+
+_MAKE_OR_KCONFIG = re.compile(r"^(?:makefile|gnumakefile|kconfig(?:\..*)?|.*\.mk|.*defconfig.*)$")
 
 _SHEBANGS: tuple[tuple[str, FormatName], ...] = (
     ("python", "python"), ("node", "javascript"), ("deno", "typescript"), ("ts-node", "typescript"),

@@ -115,8 +115,8 @@ class LineBinder:
     def binding(self, line: int) -> LineBinding:
         if self._file_elsewhere is not None:
             return self._file_elsewhere
-        for reason in (self._block_reason(line), self._output.get(line), self._list_reason(line),
-                       self._row_reason(line)):
+        for reason in (self._block_reason(line), self._output.get(line), self._comment_example(line),
+                       self._list_reason(line), self._row_reason(line)):
             if reason is not None:
                 return LineBinding(False, reason)
         return BOUND
@@ -460,6 +460,16 @@ class LineBinder:
         listed = ", ".join(g.name for g in models[:4]) + (", ..." if len(models) > 4 else "")
         return f"a list, not a claim: lines {first}-{last} name {listed} side by side"
 
+    def _comment_example(self, line: int) -> str | None:
+        """A line of a comment block that an earlier line of the block introduces as an example
+        ("// Example response:" above a JSON shape), in code files."""
+        if not self.code or self.explicit or not self.markers:
+            return None
+        first, _ = self._paragraphs.get(line, (line, line))
+        if first == line or not _EXAMPLE_INTRO.search(" ".join(self.lines[first - 1 : line - 1])):
+            return None
+        return "an example in a comment (an earlier line of the comment introduces it as one)"
+
     @cached_property
     def _statements(self) -> dict[int, tuple[int, int]]:
         """Code lines continued onto the next (`||`, `,`, `(`...): each line -> its statement's first and
@@ -621,8 +631,9 @@ def _target_key(mention: GpuMention) -> str:
 
 
 _EXAMPLE_INTRO = re.compile(
-    r"\b(?:for\s+example|for\s+instance|e\.g\.|an?\s+example|example\s+(?:of|output|response|payload)"
-    r"|sample\s+(?:output|response|payload|data)|looks\s+like\s+(?:this|the\s+following))\b",
+    r"\b(?:for\s+example|for\s+instance|e\.g\.|an?\s+example|examples?\s*:|example\s+(?:of|output|response|payload)"
+    r"|sample\s+(?:output|response|payload|data)|looks\s+like\s+(?:this|the\s+following)|like\s*:"
+    r"|if\s+(?:you|users?)\s+(?:would\s+like|wants?|wish|prefer))",
     re.IGNORECASE,
 )
 _RST_UNDERLINE = re.compile(r"^([=\-~^\"'`#*+])\1{2,}\s*$")

@@ -14,7 +14,7 @@ from functools import cache
 # Provider -> (spellings in text, words in path segments). Text patterns are case-sensitive where a word
 # is common in lower case ("aks", "oci", "modal"), case-insensitive where it is not.
 _TEXT: dict[str, str] = {
-    "aws": r"\bAWS\b|\bAmazon\b|\bEKS\b|\beksctl\b|\bEC2\b|karpenter\.k8s\.aws"
+    "aws": r"\bAWS\b|\bAmazon\s+(?:Web\s+Services|EC2|EKS|Linux)\b|\bEKS\b|\beksctl\b|\bEC2\b|karpenter\.k8s\.aws"
            r"|amazonaws\.com|\barn:aws\b|\baws_[a-z]|\baws\s+(?:ec2|eks|s3|iam|sagemaker|configure)\b"
            # Not regions: Lambda names its own like AWS ("us-east-3").
            r"|\b(?:p[345][a-z]*|g[456][a-z]*|inf[12]|trn[12][a-z]*)\.(?:\d+x)?(?:large|xlarge)\b",

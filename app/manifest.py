@@ -12,7 +12,7 @@ import difflib
 import re
 from collections.abc import Collection, Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
@@ -475,6 +475,23 @@ class EffectiveManifest:
     origin: ManifestOrigin
 
 
+def _never_narrower(base: tuple[Deployment, ...], head: tuple[Deployment, ...]) -> tuple[Deployment, ...]:
+    """Head's deployments (what the change proposes), but a change may widen what is checked, never narrow
+    it: a deployment keeps the files its base `paths:` governed, and a secret retired on either side stays
+    retired. (Removing a deployment is reported by manifest-changed.)"""
+    before = {d.name: d for d in base}
+    result = []
+    for deployment in head:
+        old = before.pop(deployment.name, None)
+        if old is not None:
+            paths_declared = old.paths_declared and deployment.paths_declared
+            paths = tuple(dict.fromkeys((*old.paths, *deployment.paths))) if paths_declared else ("**",)
+            secrets = tuple(dict.fromkeys((*old.retired_secrets, *deployment.retired_secrets)))
+            deployment = replace(deployment, paths=paths, paths_declared=paths_declared, retired_secrets=secrets)
+        result.append(deployment)
+    return tuple(result)
+
+
 def effective_manifest(
     base_text: str | None,
     head_text: str | None,
@@ -517,7 +534,7 @@ def effective_manifest(
         raise ManifestError(issues)
     manifest = Manifest(
         path=path,
-        deployments=head_manifest.deployments,
+        deployments=_never_narrower(base_manifest.deployments, head_manifest.deployments),
         rules=base_manifest.rules,
         fail_on=base_manifest.fail_on,
         ignore=base_manifest.ignore,

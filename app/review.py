@@ -15,7 +15,7 @@ from app.manifest import MANIFEST_PATHS, EffectiveManifest, ManifestError, effec
 from app.result import NO_MANIFEST_REASON, Conclusion, ReviewResult, SkippedFile, conclusion_for
 from app.rule_api import LoadedRules, load_rules
 from app.scope.binding import FileScope, Scope
-from app.source import MAX_FILE_BYTES, FileChange, RepoSource
+from app.source import MAX_FILE_BYTES, FileChange, RepoSource, added_lines_between
 
 NO_MANIFEST_HELP = (
     "No `align.yaml` was found at the repository root or in `.github/` on either side of this change, so "
@@ -63,21 +63,21 @@ def _decode(change_path: str, data: bytes) -> tuple[str | None, str | None]:
 
 
 def _source_files(
-    source: RepoSource, ref: str, changes: Sequence[FileChange], effective: EffectiveManifest, scan: bool
+    source: RepoSource,
+    ref: str,
+    changes: Sequence[FileChange],
+    effective: EffectiveManifest,
+    scan: bool,
+    base: str | None = None,
 ) -> tuple[list[SourceFile], list[SkippedFile]]:
     manifest = effective.manifest
-    wanted: list[FileChange] = []
+    wanted = [c for c in changes if c.status != "removed" and not manifest.is_ignored(c.path)]
     skipped: list[SkippedFile] = []
-    for change in changes:
-        if change.status == "removed":
-            continue
-        if manifest.is_ignored(change.path):
-            continue
-        if change.binary:
-            skipped.append(SkippedFile(change.path, "binary or too large for a diff"))
-            continue
-        wanted.append(change)
     contents = source.read_many(ref, [c.path for c in wanted])
+    # A change without a patch is binary, or a text diff GitHub would not show (over about 100 KB): its
+    # lines are worked out here from both sides, so that it is reviewed like any other file.
+    patchless = [c for c in wanted if c.binary and not scan]
+    before = source.read_many(base, [c.previous_path or c.path for c in patchless]) if base and patchless else {}
     files: list[SourceFile] = []
     for change in wanted:
         data = contents.get(change.path)
@@ -88,9 +88,21 @@ def _source_files(
         if text is None:
             skipped.append(SkippedFile(change.path, reason or "unreadable"))
             continue
-        changed = frozenset(range(1, text.count("\n") + 2)) if scan else change.added_lines
+        if scan:
+            changed = frozenset(range(1, text.count("\n") + 2))
+        elif change.binary:
+            changed = added_lines_between(_old_text(before.get(change.previous_path or change.path)), text)
+        else:
+            changed = change.added_lines
         files.append(SourceFile(change.path, text, changed, change.status))
     return files, skipped
+
+
+def _old_text(data: bytes | None) -> str:
+    if data is None:
+        return ""
+    text, _ = _decode("", data)
+    return text or ""
 
 
 def _repository_files(source: RepoSource, ref: str, effective: EffectiveManifest) -> Iterator[SourceFile]:
@@ -232,7 +244,7 @@ def _review(
             changes = [FileChange(p, "unchanged", frozenset()) for p in source.list_files(head_sha)]
         else:
             changes = source.changed_files(base_sha, head_sha)
-    files, skipped = _source_files(source, head_sha, changes, effective, scan)
+    files, skipped = _source_files(source, head_sha, changes, effective, scan, base_sha or None)
     ctx = ReviewContext(
         catalog=effective.manifest.catalog,
         effective=effective,

@@ -76,3 +76,26 @@ def added_lines_from_patch(patch: str | None) -> frozenset[int]:
 def diff_lines_from_patch(patch: str | None) -> frozenset[int]:
     """Head-side lines a review comment may anchor on: added and context lines inside the hunks."""
     return frozenset(line for line, _ in _head_lines(patch))
+
+
+_MAX_DIFF_LINES = 50_000  # beyond this, every line of the head counts as changed (bounded work)
+
+
+def added_lines_between(old: str, new: str) -> frozenset[int]:
+    """Head-side line numbers (1-based) that are not in `old`: for a change whose patch is unknown (GitHub
+    leaves it out above about 100 KB). Lines are compared as whole strings, so the work is about linear in
+    the lines for ordinary edits; a very long file counts as wholly changed rather than cost quadratic time."""
+    from difflib import SequenceMatcher
+
+    new_lines = new.splitlines()
+    old_lines = old.splitlines()
+    if not old_lines:
+        return frozenset(range(1, len(new_lines) + 1))
+    if len(new_lines) > _MAX_DIFF_LINES or len(old_lines) > _MAX_DIFF_LINES:
+        return frozenset(range(1, len(new_lines) + 1))
+    matcher = SequenceMatcher(None, old_lines, new_lines, autojunk=True)
+    added: set[int] = set()
+    for tag, _, _, j1, j2 in matcher.get_opcodes():
+        if tag in ("replace", "insert"):
+            added.update(range(j1 + 1, j2 + 1))
+    return frozenset(added)

@@ -52,6 +52,7 @@ EXAMPLE = re.compile(
 )
 
 
+_DOC_SENTENCE_WORDS = 6
 # Hardware that is simulated, mocked or faked: `--build-arg SIMULATION=a100`, `FakeGPU("H100")`.
 SIMULATED = re.compile(r"simulat|\bmock|\bfake|\bdummy|\bstub|emulat", re.IGNORECASE)
 
@@ -240,8 +241,11 @@ def claimed_gpus(
     claims = []
     table_has_target: bool | None = None
     simulated = SIMULATED.search(text) is not None
+    # A sentence inside a code block of a document (a `--help` text, an explanation in a console session)
+    # reads as prose.
+    sentence_in_docs = source_file.facts.format == "markdown" and len(text.split()) >= _DOC_SENTENCE_WORDS
     for mention in others:
-        if not kinds.is_prose(line, mention.start, text):
+        if not sentence_in_docs and not kinds.is_prose(line, mention.start, text):
             # A string in code that gives an example ("For example: --model-config-name=h100.").
             in_example = kinds.kind_at(line, mention.start) == "string" and EXAMPLE.search(
                 kinds.span_text_at(line, mention.start, text))

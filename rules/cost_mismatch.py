@@ -284,6 +284,11 @@ def _prose_prices(ctx: ReviewContext, source_file: SourceFile, line: int, deploy
         # "$2.49/hour assumed vs $1.49/hour actual": a comparison that already states the right price.
         settled = {s.period for s in found if _follows(s, deployment)}
         found = [s for s in found if s.period not in settled]
+    if any(s.period == "hour" for s in found) and any(
+            close(p.amount, deployment.price_per_gpu_hour) for p in prices if not p.per_unit):
+        # The line states the deployment's hourly price: its other hourly figures are something else
+        # ("($0.35 GPU + $0.19 host) = $0.54/hr" per node).
+        found = [s for s in found if s.period != "hour" or _follows(s, deployment)]
     return found
 
 

@@ -104,19 +104,39 @@ _EMBEDDED_DEPTH = 2  # a block scalar of YAML inside a block scalar of YAML is r
 
 def _read_embedded(lines: list[str], assignments: list[Assignment], spans: list[TextSpan], depth: int = 0) -> None:
     """Literal block scalars that hold YAML or JSON (`serveConfigV2: |`, a ConfigMap's `config.yaml: |`):
-    their keys and values, under the scalar's key, on the lines where they are written."""
+    their keys and values, under the scalar's key, on the lines where they are written. Other strings of
+    several words (`description: |`, `title: Select by default. When ...`) are marked as strings: text
+    people write, which rules read as prose."""
     if depth >= _EMBEDDED_DEPTH:
         return
     for item in list(assignments):
-        if not isinstance(item.value, str) or item.end_line <= item.line or "\n" not in item.value:
+        if not isinstance(item.value, str):
+            continue
+        prose_key = bool(item.key_path) and item.key_path[-1].lower() in _PROSE_KEYS
+        if item.end_line <= item.line or "\n" not in item.value:
+            if prose_key and len(item.value.split()) >= _SENTENCE_WORDS and 0 < item.line <= len(lines):
+                spans.append(TextSpan(item.line, item.value, "string"))
             continue
         header = lines[item.line - 1] if 0 < item.line <= len(lines) else ""
-        if "|" not in header:
-            continue  # folded (`>`) and quoted multi-line strings are prose, not documents
-        found, found_spans = embedded_facts(item.value, item.line + 1, item.key_path)
+        found, found_spans = embedded_facts(item.value, item.line + 1, item.key_path) if "|" in header else ([], [])
         if found:
             assignments.extend(found)
             spans.extend(found_spans)
+            continue
+        if not prose_key:
+            continue  # `setup: |`, `run: |`: a script, which is code
+        # A description or help text: each of its lines is a string, text people write.
+        for number in range(item.line + 1, min(item.end_line, len(lines)) + 1):
+            if lines[number - 1].strip():
+                spans.append(TextSpan(number, lines[number - 1].strip(), "string"))
+
+
+_SENTENCE_WORDS = 4
+# Keys whose string values are text for people (CRD and JSON-schema descriptions, chart help, notes).
+_PROSE_KEYS = frozenset({
+    "description", "title", "summary", "help", "message", "comment", "comments", "note", "notes", "text",
+    "doc", "docs", "usage", "details", "info", "hint", "explanation", "remarks", "caption", "label",
+})
 
 
 def _describe(exc: yaml.YAMLError) -> str:

@@ -285,7 +285,8 @@ def _prose_prices(ctx: ReviewContext, source_file: SourceFile, line: int, deploy
         settled = {s.period for s in found if _follows(s, deployment)}
         found = [s for s in found if s.period not in settled]
     if any(s.period == "hour" for s in found) and any(
-            close(p.amount, deployment.price_per_gpu_hour) for p in prices if not p.per_unit):
+            close(p.amount, deployment.price_per_gpu_hour, stated_text=p.amount_text) for p in prices
+            if not p.per_unit):
         # The line states the deployment's hourly price: its other hourly figures are something else
         # ("($0.35 GPU + $0.19 host) = $0.54/hr" per node).
         found = [s for s in found if s.period != "hour" or _follows(s, deployment)]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 
 from app.catalog import Catalog, GpuSpec
 
@@ -24,7 +23,7 @@ _KEYS: dict[str, tuple[str, Callable[[GpuSpec], tuple[str, ...]]]] = {
         "Karpenter GPU name", lambda g: tuple(x for x in g.node_labels if not x.startswith("nvidia-"))),
     "nvidia.com/gpu.product": ("`nvidia.com/gpu.product` value", lambda g: g.product_labels),
 }
-LABEL_HINT = r"gke-accelerator|/gpu\.product|instance-gpu-name"  # on every line `wrong_labels` reads
+LABEL_NEEDLES = ("gke-accelerator", "/gpu.product", "instance-gpu-name")  # on every line `wrong_labels` reads
 _LABEL = re.compile(
     r"(?P<key>cloud\.google\.com/gke-accelerator|karpenter\.k8s\.aws/instance-gpu-name|nvidia\.com/gpu\.product)"
     r"[\"']?\s*(?::|=)\s*[\"']?(?P<value>[A-Za-z0-9][A-Za-z0-9_.\-]*)(?P<end>[\"']?)(?![\w.\-{$(<*])"
@@ -45,14 +44,20 @@ class WrongLabel:
     meant: tuple[str, ...]  # the catalog's labels it may mean, best first
 
 
-def wrong_labels(catalog: Catalog, text: str, deployment_gpu: GpuSpec, distance: Callable[[str, str], int]
-                 ) -> list[WrongLabel]:
+def label_index(catalog: Catalog) -> dict[str, frozenset[str]]:
+    """Key -> the catalog's labels for it (as `_exact` compares them). Built once per review."""
+    return {key: frozenset(_exact(key, label) for gpu in catalog.gpus for label in labels_of(gpu))
+            for key, (_what, labels_of) in _KEYS.items()}
+
+
+def wrong_labels(catalog: Catalog, text: str, deployment_gpu: GpuSpec, distance: Callable[[str, str], int],
+                 index: Callable[[], dict[str, frozenset[str]]]) -> list[WrongLabel]:
+    """`index` gives `label_index(catalog)`, asked only when the text has a label to check."""
     found = []
-    for match in _LABEL.finditer(text) if ("/gpu.product" in text or "gke-accelerator" in text
-                                            or "instance-gpu-name" in text) else ():
+    for match in _LABEL.finditer(text) if any(n in text for n in LABEL_NEEDLES) else ():
         key, value = match.group("key"), match.group("value")
         what, labels_of = _KEYS[key]
-        known = _labels(catalog, key)
+        known = index()[key]
         base = _VARIANT.sub("", value)
         if _exact(key, value) in known or _exact(key, base) in known:
             continue
@@ -94,9 +99,3 @@ def _exact(key: str, value: str) -> str:
     """Node label values are matched exactly; `nvidia.com/gpu.product` values are compared ignoring case, as
     the catalog does not carry every spelling the device plugin reports."""
     return value.lower() if key == "nvidia.com/gpu.product" else value
-
-
-@lru_cache(maxsize=32)
-def _labels(catalog: Catalog, key: str) -> frozenset[str]:
-    labels_of = _KEYS[key][1]
-    return frozenset(_exact(key, label) for gpu in catalog.gpus for label in labels_of(gpu))

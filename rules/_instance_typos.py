@@ -11,7 +11,7 @@ provider, never a guess.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -27,6 +27,10 @@ _SHAPES: dict[str, str] = {
     "azure": r"(?<![\w\-/])(?:[A-Z][a-z]{4,}_)?[A-Z]{1,3}\d+[a-z]*(?:_[A-Za-z0-9]+)*_v\d+(?![\w\-])",
     "lambda": r"(?<![\w\-/])gpu_\d+x_[a-z0-9_]+(?![\w\-])",
     "oracle": r"(?<![\w\-/])(?:BM|VM)\.GPU[\w.]*",
+}
+_HINTS: dict[str, str] = {
+    "gcp": r"\d-[a-z]{4,}-\d", "aws": r"\d[a-z\-]*\.\d*[a-z]{4}", "sagemaker": r"ml\.[a-z]", "azure": r"_v\d",
+    "lambda": r"gpu_\d", "oracle": r"\.GPU",
 }
 # Real words of each provider's instance types that the catalog may not list (families without a GPU it
 # carries, sizes): never typos.
@@ -51,8 +55,10 @@ class InstanceTypo:
     meant: str
 
 
-def instance_typos(catalog: Catalog, text: str, providers: Iterable[str], own_type: str | None) -> list[InstanceTypo]:
-    """Instance types of `providers` misspelled in `text`, each with the catalog's (or `own_type`) spelling."""
+def instance_typos(catalog: Catalog, text: str, providers: Iterable[str], own_type: str | None,
+                   vocabulary_of: Callable[[str], frozenset[str]]) -> list[InstanceTypo]:
+    """Instance types of `providers` misspelled in `text`, each with the catalog's (or `own_type`) spelling.
+    `vocabulary_of(provider)` gives `vocabulary(catalog, provider)`, asked only for a token of that shape."""
     found: list[InstanceTypo] = []
     for provider in providers:
         shape = _SHAPES.get(provider)
@@ -60,7 +66,7 @@ def instance_typos(catalog: Catalog, text: str, providers: Iterable[str], own_ty
             continue
         for match in _shape(shape).finditer(text):
             token = match.group(0)
-            vocabulary = _vocabulary(catalog, provider)
+            vocabulary = vocabulary_of(provider)
             meant = _corrected(token, vocabulary)
             if meant is None or meant == token:
                 continue
@@ -72,9 +78,9 @@ def instance_typos(catalog: Catalog, text: str, providers: Iterable[str], own_ty
     return found
 
 
-def instance_shape(provider: str) -> str | None:
-    """The pattern of the provider's instance types (None for providers without one here)."""
-    return _SHAPES.get(provider)
+def shape_hint(provider: str) -> str | None:
+    """What every token of the provider's shape contains, cheap to scan a file for (None: no shape here)."""
+    return _HINTS.get(provider)
 
 
 def _known(catalog: Catalog, instance_type: str, own_type: str | None) -> bool:
@@ -112,8 +118,8 @@ def _same_case(word: str, like: str) -> str:
     return word
 
 
-@lru_cache(maxsize=32)
-def _vocabulary(catalog: Catalog, provider: str) -> frozenset[str]:
+def vocabulary(catalog: Catalog, provider: str) -> frozenset[str]:
+    """The words of the provider's instance types: the catalog's and the real ones listed here."""
     words = set(_REAL_WORDS.get(provider, ()))
     for gpu in catalog.gpus:
         for instance_type in gpu.instance_types:

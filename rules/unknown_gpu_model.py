@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Generic, TypeVar
 
 from app.catalog import Catalog, GpuSpec
 from app.catalog.tokens import is_embedded
@@ -14,9 +15,9 @@ from app.findings import Finding, Severity
 from app.manifest import Deployment
 from app.rule_api import BaseRule
 from app.scope.blocks import deployment_providers
-from rules._gpu_labels import LABEL_HINT, wrong_labels
-from rules._instance_typos import instance_shape, instance_typos
-from rules._lines import changed_matching
+from rules._gpu_labels import LABEL_NEEDLES, label_index, wrong_labels
+from rules._instance_typos import instance_typos, shape_hint, vocabulary
+from rules._lines import changed_containing, changed_matching
 from rules._text import apply_edits, mentions_of, reviewed_files
 
 # Upper-case model-like tokens: one to three capitals, two to four digits, an optional short suffix, four
@@ -24,12 +25,14 @@ from rules._text import apply_edits, mentions_of, reviewed_files
 # after a vendor's name ("Tesla T40", "Tesla-T44").
 # Lower-case or mixed tokens (`ggH200` in physics code, `v100` in a version) are never candidates.
 _CANDIDATE = re.compile(r"(?<![A-Za-z0-9_.])([A-Z]{1,3}[0-9]{2,4}[A-Z]{0,3})(?![A-Za-z0-9_])")
-_CANDIDATE_HINT = re.compile("[A-Z][0-9][0-9O]|[A-Z][0-9Ol][0-9O]")  # in every candidate; far cheaper to scan for
+_T = TypeVar("_T")
+_CANDIDATE_HINT = re.compile("[A-Z][0-9l][0-9O]")  # in every candidate; far cheaper to scan for
 _MIN_LENGTH = 4
 _VENDOR_BEFORE = re.compile(r"\b(?:Tesla|NVIDIA|Nvidia|nvidia|AMD|Radeon|GeForce|Quadro|Instinct)[ \-_]$")
 # A model-shaped token with a letter where a digit belongs: O for 0, I or l for 1 ("A1OG", "L4OS", "A1OO").
 _CONFUSABLE = re.compile(r"(?<![A-Za-z0-9_.])([A-Z]{1,3}[0-9OIl]{2,4}[A-Z]{0,3})(?![A-Za-z0-9_])")
 _DIGIT_FOR = {"O": "0", "I": "1", "l": "1"}
+_CONFUSABLE_HINT = re.compile(r"[0-9][OIl]|[OIl][0-9]")
 _GPU_CONTEXT = re.compile(r"\b(?:gpus?|nvidia|cuda|vram|hbm\w*|accelerators?|amd|rocm)\b", re.IGNORECASE)
 _LINE_CONTEXT = re.compile(r"\b(?:memory|\d+\s?(?:GB|GiB))\b", re.IGNORECASE)
 # Real accelerators (and chips, and NVIDIA products that are no GPU) the catalog does not carry: a
@@ -136,13 +139,25 @@ class UnknownGpuModel(BaseRule):
 
     def check(self, ctx: ReviewContext) -> Iterator[Finding]:
         known_names: dict[str, bool] = {}  # token -> the catalog knows it (the same few tokens recur)
+        catalog = ctx.catalog
+        labels = _Lazy(lambda: label_index(catalog))
+        vocabularies: dict[str, frozenset[str]] = {}
+
+        def vocabulary_of(provider: str) -> frozenset[str]:
+            if provider not in vocabularies:
+                vocabularies[provider] = vocabulary(catalog, provider)
+            return vocabularies[provider]
+
         for source_file, deployment in reviewed_files(ctx):
-            providers = deployment_providers(deployment)
-            hint = _hint(tuple(sorted(providers)))
+            providers = sorted(deployment_providers(deployment))
+            model_lines = set(changed_matching(source_file, _CANDIDATE_HINT))
+            label_lines = set(changed_containing(source_file, LABEL_NEEDLES))
+            shapes = _shape_hint(tuple(providers))
+            shape_lines = set(changed_matching(source_file, shapes)) if shapes is not None else set()
             file_context: bool | None = None  # computed once, only for files with a candidate
-            for line in changed_matching(source_file, hint):
+            for line in sorted(model_lines | label_lines | shape_lines):
                 text = source_file.line_text(line)
-                issues = self._models(ctx, text, known_names, deployment)
+                issues = self._models(ctx, text, known_names, deployment) if line in model_lines else []
                 if issues and not _LINE_CONTEXT.search(text) and not _GPU_CONTEXT.search(text):
                     if file_context is None:
                         file_context = self._file_is_about_gpus(ctx, source_file)
@@ -151,12 +166,14 @@ class UnknownGpuModel(BaseRule):
                 issues += [
                     _Issue(w.start, w.end, w.value, w.meant[0] if len(w.meant) == 1 else None,
                            f"Unknown {w.what} `{w.value}` → did you mean {' or '.join(w.meant)}?", "GPU label")
-                    for w in wrong_labels(ctx.catalog, text, deployment.gpu, edit_distance)
+                    for w in (wrong_labels(catalog, text, deployment.gpu, edit_distance, labels.get)
+                              if line in label_lines else ())
                 ]
                 issues += [
                     _Issue(t.start, t.end, t.written, t.meant,
                            f"Unknown instance type `{t.written}` → did you mean {t.meant}?", "Instance type")
-                    for t in instance_typos(ctx.catalog, text, providers, deployment.instance_type)
+                    for t in (instance_typos(catalog, text, providers, deployment.instance_type, vocabulary_of)
+                              if line in shape_lines else ())
                 ]
                 issues = _without_overlaps(issues)
                 if not issues:
@@ -180,17 +197,18 @@ class UnknownGpuModel(BaseRule):
         found: list[_Issue] = []
         known = None
         catalog = ctx.catalog
-        for match in (*_CANDIDATE.finditer(text), *_CONFUSABLE.finditer(text)):
+        confusables = _CONFUSABLE.finditer(text) if _CONFUSABLE_HINT.search(text) else ()
+        for match in (*_CANDIDATE.finditer(text), *confusables):
             token = match.group(1)
-            if token in _REAL_MODELS or any(i.start == match.start(1) for i in found):
+            if token in _REAL_MODELS:
+                continue
+            if token not in known_names:
+                known_names[token] = catalog.resolve(token) is not None
+            if known_names[token] or any(i.start == match.start(1) for i in found):
                 continue
             vendor_named = _VENDOR_BEFORE.search(text, max(0, match.start() - 12), match.start()) is not None
             confusable = any(c in _DIGIT_FOR for c in token[1:])
             if len(token) < (3 if vendor_named and not confusable else _MIN_LENGTH):
-                continue
-            if token not in known_names:
-                known_names[token] = catalog.resolve(token) is not None
-            if known_names[token]:
                 continue
             if known is None:
                 known = [(m.start, m.end) for m in mentions_of(ctx, text)]
@@ -229,9 +247,21 @@ def _without_overlaps(issues: list[_Issue]) -> list[_Issue]:
     return kept
 
 
+class _Lazy(Generic[_T]):
+    """A value built on first use (the catalog's label index: most reviews never need it)."""
+
+    def __init__(self, build: Callable[[], _T]) -> None:
+        self._build = build
+        self._value: _T | None = None
+
+    def get(self) -> _T:
+        if self._value is None:
+            self._value = self._build()
+        return self._value
+
+
 @lru_cache(maxsize=64)
-def _hint(providers: tuple[str, ...]) -> re.Pattern[str]:
-    """What a line with a candidate contains: a model-like token, a GPU label key, an instance-type shape of
-    the deployment's providers."""
-    shapes = [shape for p in providers if (shape := instance_shape(p)) is not None]
-    return re.compile("|".join([_CANDIDATE_HINT.pattern, LABEL_HINT, *shapes]))
+def _shape_hint(providers: tuple[str, ...]) -> re.Pattern[str] | None:
+    """What a line with an instance type of the deployment's providers contains (None: no shape known)."""
+    hints = [hint for p in providers if (hint := shape_hint(p)) is not None]
+    return re.compile("|".join(hints)) if hints else None

@@ -117,7 +117,8 @@ class CapacityMismatch(BaseRule):
     prose and tables ("3 × 141GB = 423GB", "| Total Memory | 423GB (3×141) |", "288 GB across 8 GPUs"),
     keys that name the total (`TOTAL_GPU_MEMORY_GB = 423`), and GPU counts above the deployment's
     (`gpu_count: 8`, `num_gpus`, `--gpus 8`, SkyPilot `accelerators: GH200:8`, a Terraform
-    `guest_accelerator { count = 8 }`, `tensor_parallel_size: 8` on 3 GPUs).
+    `guest_accelerator { count = 8 }`, `tensor_parallel_size: 8` on 3 GPUs), and a total of GPUs stated beside
+    its per-instance product ("12 total GPUs available (4 per g5.12xlarge instance × 3 instances)" on 8 GPUs).
 
     Why it matters: capacity plans, sharding and autoscaling built on GPUs that are not there fail at
     deploy time or silently run out of memory.

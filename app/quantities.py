@@ -51,6 +51,7 @@ _UNIT_BYTES: dict[str, tuple[float, bool]] = {  # canonical unit -> (bytes, bina
     "GiB": (2.0**30, True),
     "MB": (1e6, False),
     "MiB": (2.0**20, True),
+    "KB": (1e3, False),
     "KiB": (2.0**10, True),
     "bytes": (1.0, False),
 }
@@ -59,7 +60,7 @@ _UNIT_ALIASES = {
     "tb": "TB", "tib": "TiB", "ti": "TiB", "t": "TB",
     "gb": "GB", "gib": "GiB", "gi": "GiB", "g": "GB",
     "mb": "MB", "mib": "MiB", "mi": "MiB",
-    "kib": "KiB", "ki": "KiB",
+    "kb": "KB", "kib": "KiB", "ki": "KiB",
     "b": "bytes", "byte": "bytes", "bytes": "bytes",
 }
 
@@ -77,7 +78,7 @@ MEMORY_HINT = re.compile(r"\d\s?[TGMKtgmb]")
 
 def canonical_unit(unit: str) -> str | None:
     """ "Gi" -> "GiB", "gb" -> "GB", "GB" -> "GB"; None when it is no memory unit."""
-    return _UNIT_ALIASES.get(unit.strip().lower()) if unit.strip() not in ("Gb", "Mb", "Tb") else None
+    return _UNIT_ALIASES.get(unit.strip().lower()) if unit.strip() not in ("Gb", "Mb", "Tb", "Kb") else None
 
 
 _UNIT_SUFFIX = re.compile(r"(?:^|[_\-.\s]|(?<=[a-z]))(gib|gb|mib|mb|tib|tb|bytes)$", re.IGNORECASE)
@@ -189,6 +190,36 @@ def memory_number_text(expected_gb: float, stated: MemoryAmount) -> str:
 def format_gb(gb: float) -> str:
     """ "96 GB", "95.5 GB": for messages."""
     return f"{format_number(gb, '' if float(gb).is_integer() else '0.0')} GB"
+
+
+# ---------------------------------------------------------------- durations
+
+_SECONDS = {
+    "ms": 0.001, "msec": 0.001, "millisecond": 0.001, "milliseconds": 0.001,
+    "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0,
+    "min": 60.0, "mins": 60.0, "minute": 60.0, "minutes": 60.0,
+    "h": 3600.0, "hr": 3600.0, "hrs": 3600.0, "hour": 3600.0, "hours": 3600.0,
+    "day": 86400.0, "days": 86400.0,
+}
+
+
+def seconds_per(unit: str) -> float | None:
+    """ "min" -> 60, "h" -> 3600, "ms" -> 0.001; None when it is no unit of time ("m" is metres or minutes:
+    none)."""
+    return _SECONDS.get(unit.strip().lower()) if unit.strip() not in ("S", "H") else None
+
+
+def memory_bytes(unit: str, *, binary: bool) -> float | None:
+    """Bytes in one `unit` (canonical or as written). With `binary`, decimal units count as their binary
+    namesakes ("1 GB + 256 MB = 1.25 GB"), the way people add memory sizes."""
+    canonical = canonical_unit(unit)
+    if canonical is None:
+        return None
+    size, is_binary = _UNIT_BYTES[canonical]
+    if binary and not is_binary and canonical != "bytes":
+        exponent = {"KB": 1, "MB": 2, "GB": 3, "TB": 4}.get(canonical, 0)
+        return float(1024**exponent) if exponent else size
+    return size
 
 
 # ---------------------------------------------------------------- prices

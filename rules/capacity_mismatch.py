@@ -73,6 +73,16 @@ _COUNT_FLAG = re.compile(  # `--gpus 8`, `--tensor-parallel-size 8`, papermill `
 )
 _COUNT_TIMES = re.compile(r"(?<![\w.,$])(?P<n>\d+)\s*[×xX]\s*$")  # "3 × GH200"
 _NAME_COUNT = re.compile(r"^:(?P<n>\d+)\b")  # SkyPilot `accelerators: GH200:8`, `--gpus GH200:8`
+# A stated total of GPUs beside the product that explains it: "12 total GPUs available (4 per g5.12xlarge
+# instance × 3 instances)", "16 GPUs in total (8 per node x 2 nodes)".
+_TOTAL_GPUS = re.compile(
+    r"(?<![\w.,$])(?P<n>\d+)\s+(?P<words>(?:[A-Za-z][\w\-]*\s+){0,2}?)GPUs?\b(?P<after>[^()\n]{0,40}?)"
+    r"\(\s*(?P<a>\d+)\s+(?:GPUs?\s+)?per\s+[^()\n]{1,40}?\s[×xX*]\s*(?P<b>\d+)\s+(?:[A-Za-z][\w.\-]*\s+)?"
+    r"(?:instances?|nodes?|machines?|VMs?|hosts?|servers?)\s*\)"
+)
+_TOTAL = re.compile(r"\btotal\b", re.IGNORECASE)
+_TOTAL_OF = re.compile(r"\btotal\s+of\s+$", re.IGNORECASE)
+_TOTAL_NEEDLES = ("total", "Total", "TOTAL")
 _CHOICES = frozenset({"sizes", "counts", "options", "choices", "candidates", "values", "range", "grid"})
 _GPU_WORDS = frozenset({"gpu", "gpus", "accelerator", "accelerators"})
 _COUNT_WORDS = frozenset({"count", "num", "n", "number", "total", "ngpus", "numgpus"})
@@ -109,7 +119,8 @@ class CapacityMismatch(BaseRule):
     prose and tables ("3 × 141GB = 423GB", "| Total Memory | 423GB (3×141) |", "288 GB across 8 GPUs"),
     keys that name the total (`TOTAL_GPU_MEMORY_GB = 423`), and GPU counts above the deployment's
     (`gpu_count: 8`, `num_gpus`, `--gpus 8`, SkyPilot `accelerators: GH200:8`, a Terraform
-    `guest_accelerator { count = 8 }`, `tensor_parallel_size: 8` on 3 GPUs).
+    `guest_accelerator { count = 8 }`, `tensor_parallel_size: 8` on 3 GPUs), and a total of GPUs stated beside
+    its per-instance product ("12 total GPUs available (4 per g5.12xlarge instance × 3 instances)" on 8 GPUs).
 
     Why it matters: capacity plans, sharding and autoscaling built on GPUs that are not there fail at
     deploy time or silently run out of memory.
@@ -140,6 +151,8 @@ class CapacityMismatch(BaseRule):
                      *changed_mention_lines(ctx, source_file)}
             for line in sorted(lines):
                 self._check_text(ctx, source_file, line, deployment, issues, line in memory_lines)
+            for line in changed_containing(source_file, _TOTAL_NEEDLES):
+                self._check_total_gpus(source_file.line_text(line), line, deployment, issues)
             for line in sorted(issues):
                 yield self._finding(source_file, line, issues[line], deployment)
 
@@ -327,6 +340,27 @@ class CapacityMismatch(BaseRule):
             "Total GPU memory", format_gb(_round(total.nominal_gb)), _total_text(deployment),
             edits if gpus <= deployment.count else None,
         )
+
+    def _check_total_gpus(self, text: str, line: int, deployment: Deployment, issues: dict[int, _LineIssues]) -> None:
+        """"12 total GPUs available (4 per g5.12xlarge instance × 3 instances)" on 2 × 4 GPUs."""
+        for match in _TOTAL_GPUS.finditer(text) if "(" in text else ():
+            total, per, units = int(match.group("n")), int(match.group("a")), int(match.group("b"))
+            said_total = _TOTAL.search(match.group("words") + match.group("after")) or _TOTAL_OF.search(
+                text, 0, match.start())
+            if not said_total or total == deployment.count:
+                continue  # a right total beside a false product is arithmetic-error's
+            edits: list[tuple[int, int, str]] | None = [(match.start("n"), match.end("n"), str(deployment.count))]
+            if per * units != deployment.count:
+                if per == 0 or deployment.count % per != 0:
+                    edits = None  # the per-instance count is wrong too: which machine is meant is guesswork
+                else:
+                    edits = [*(edits or []), (match.start("b"), match.end("b"), str(deployment.count // per))]
+            written = text[match.start() : match.end()].strip()
+            issues.setdefault(line, _LineIssues()).add(
+                f"`{written}` states {total} GPUs in total, but deployment `{deployment.name}` has "
+                f"{deployment.count} × {deployment.gpu.name}.",
+                "GPU count", f"{total} GPUs", f"{deployment.count} GPUs", edits,
+            )
 
     def _check_counts(
         self, mentions: list[GpuMention], text: str, line: int, deployment: Deployment,

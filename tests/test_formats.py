@@ -582,6 +582,13 @@ def test_markdown_front_matter_and_python_fence() -> None:
     assert at(facts, "GPU_MEMORY_GB") == (141, 7)
 
 
+def test_rst_title_underlined_with_tildes_is_no_code_fence() -> None:
+    doc = "Steps\n~~~~~\n\n.. warning::\n  GPUs are expensive: 3 × 141 = 400.\n\nInputs\n~~~~~~\n\n~~~\ncode\n~~~\n"
+    facts = extract("docs/install.rst", doc)
+    assert (5, "GPUs are expensive: 3 × 141 = 400.") in spans(facts, "prose")
+    assert [line for line, _ in spans(facts, "code")] == [10, 11, 12]  # a tilde fence after a blank line is one
+
+
 def test_markdown_never_fails_on_odd_input() -> None:
     odd = "```yaml\nkey: [unclosed\n"  # an unclosed fence holding broken YAML
     facts = extract("docs/odd.md", odd)
@@ -633,7 +640,8 @@ MODEL="meta-llama/Llama-3-70B"; readonly PRICE='2.49'
 CUDA_VISIBLE_DEVICES=0,1 python serve.py --gpu-memory-utilization=0.9
 echo "count: ${#GPUS[@]} # not a comment"
 cat > .env <<EOF
-# heredoc body is data
+# heredoc body is data, its comments are text
+GPU=H200
 EOF
 """
 
@@ -646,8 +654,9 @@ def test_shell_assignments_and_comments() -> None:
     assert at(facts, "PRICE") == (2.49, 5)
     assert at(facts, "CUDA_VISIBLE_DEVICES") == ("0,1", 6)
     assert not [a for a in facts.assignments if "gpu-memory-utilization" in a.key_path[0]]
+    assert not [a for a in facts.assignments if a.key_path == ("GPU",)]  # the heredoc body is no command
     assert spans(facts, "comment") == [(1, "!/usr/bin/env bash"), (2, "Deploy vLLM on the GH200 node"),
-                                       (4, "per GPU")]
+                                       (4, "per GPU"), (9, "heredoc body is data, its comments are text")]
     assert_every_line_spanned(facts, SHELL, ("code",))
 
 

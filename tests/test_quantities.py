@@ -12,12 +12,14 @@ from app.quantities import (
     find_prices,
     format_money,
     format_number,
+    memory_bytes,
     memory_number_text,
     parse_memory,
     parse_number,
     parse_price,
     period_from_name,
     same_memory,
+    seconds_per,
     unit_from_name,
 )
 
@@ -227,3 +229,25 @@ def test_evaluate_refuses_anything_but_arithmetic(expression: str) -> None:
 def test_division_by_zero_is_refused() -> None:
     with pytest.raises(UnsafeExpression):
         evaluate("1 / 0")
+
+
+# ---- durations and memory sizes in arithmetic
+
+
+@pytest.mark.parametrize(("unit", "seconds"), [("ms", 0.001), ("s", 1), ("sec", 1), ("min", 60), ("minutes", 60),
+                                               ("h", 3600), ("hrs", 3600), ("Hours", 3600), ("days", 86400)])
+def test_units_of_time_in_seconds(unit: str, seconds: float) -> None:
+    assert seconds_per(unit) == seconds
+
+
+@pytest.mark.parametrize("unit", ["m", "GB", "H", "S", "x", ""])
+def test_what_is_no_unit_of_time(unit: str) -> None:
+    assert seconds_per(unit) is None
+
+
+def test_memory_sizes_read_decimal_or_binary() -> None:
+    assert memory_bytes("GB", binary=False) == 1e9
+    assert memory_bytes("MB", binary=True) == 2**20  # "1 GB + 256 MB = 1.25 GB"
+    assert memory_bytes("Gi", binary=False) == 2**30  # binary units stay binary
+    assert memory_bytes("KB", binary=True) == 1024
+    assert memory_bytes("hours", binary=True) is None

@@ -74,6 +74,14 @@ def _cells(row: str) -> list[str]:
     return [plain(cell.replace("\\|", "|")) for cell in _CELL_SPLIT.split(body)]
 
 
+def _is_underline(line: str, previous: str) -> bool:
+    """A reStructuredText section title's underline (`Steps` over `~~~~~`), not a fence: tildes alone, right
+    under a line of text at least as long."""
+    stripped = line.strip()
+    return (stripped[:1] == "~" and not stripped.strip("~") and bool(previous.strip())
+            and len(stripped) >= len(previous.strip()) and _FENCE.match(previous) is None)
+
+
 class _Reader:
     def __init__(self, lines: list[str]) -> None:
         self.lines = lines
@@ -91,7 +99,7 @@ class _Reader:
                 continue
             if "`" in line or "~" in line:
                 fence = _FENCE.match(line)
-                if fence is not None:
+                if fence is not None and not _is_underline(line, lines[index - 1] if index else ""):
                     index = self._fenced(index, fence.group(1), fence.group(2))
                     continue
             if ".." in line:

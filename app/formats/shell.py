@@ -1,6 +1,7 @@
 """Shell scripts: `KEY=value` / `export KEY=value` assignments, comments; every line is also a code span.
 
-Quotes are tracked across lines (a string may span several), heredoc bodies are data, not commands.
+Quotes are tracked across lines (a string may span several), heredoc bodies are data, not commands
+(their `#` comments are still comments: the YAML of `kubectl apply -f - <<EOF` has them).
 An unterminated quote or heredoc is the parse error.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 import re
 
 from app.formats import Assignment, FileFacts, TextSpan
-from app.formats.common import build_facts, embedded_facts, line_spans, number_or_str, unescape
+from app.formats.common import build_facts, comment_start, embedded_facts, line_spans, number_or_str, unescape
 
 # Tokens: quoted strings (possibly unterminated), escapes, words, comment starts, separators.
 _TOKEN = re.compile(r"""'[^']*'?|"(?:[^"\\]|\\.)*"?|\\.?|[^\s'"\\#;&|()]+|#|[;&|()]+|\s+""", re.DOTALL)
@@ -60,15 +61,23 @@ class _Reader:
             tag, indented = heredoc.group(3), heredoc.group(1) == "-"
             body_start = index
             while index < len(lines) and (lines[index].strip() if indented else lines[index]) != tag:
+                self._data_comment(lines[index], index + 1)
                 index += 1
             if index >= len(lines):
                 self.problem = self.problem or f"line {start + 1}: unterminated heredoc <<{tag}"
             # `kubectl apply -f - <<EOF` and `cat > values.yaml <<EOF`: the body is a document to read.
             found, spans = embedded_facts("\n".join(lines[body_start:index]), body_start + 1)
             self.assignments.extend(found)
-            self.comments.extend(spans)
+            self.comments.extend(span for span in spans if span.kind != "comment")  # read above, line by line
             index += 1
         return index
+
+    def _data_comment(self, line: str, number: int) -> None:
+        """A `#` comment in a heredoc body (the YAML of `kubectl apply -f - <<EOF`, a config file written
+        out): data, but what follows the `#` is still text a person wrote."""
+        at = comment_start(line, ("#",)) if "#" in line else -1
+        if at >= 0 and line[at + 1 :].strip():
+            self.comments.append(TextSpan(number, line[at + 1 :].strip(), "comment"))
 
     def _assignments(self, code: str, first_line: int) -> None:
         """`NAME=value` words where a command starts (also `export`-ed ones and env prefixes `A=1 cmd`)."""

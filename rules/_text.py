@@ -254,7 +254,7 @@ def claimed_gpus(
             continue
         # The sentence may have started on the line above ("E.g. with autoscaling, ... \n with p4d").
         sentence = source_file.line_text(line - 1)[-120:] + " " + text if line > 1 else text
-        if right or several or COMPARISON.search(text) or EXAMPLE.search(sentence):
+        if right or several or simulated or COMPARISON.search(text) or EXAMPLE.search(sentence):
             continue
         if table_has_target is None:
             table = markdown_table_block(source_file.lines, line)

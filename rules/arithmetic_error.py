@@ -92,6 +92,7 @@ _PAIR = re.compile(
     rf"(?<![\w.])(?P<a>{_QUANTITY})\s*(?:→|->|=>|\bvs\.?|\bversus\b|\binstead\s+of\b|\bto\b|\bcompared\s+(?:to|with)\b)"
     rf"\s*(?P<b>{_QUANTITY})(?![\w.]\d)"
 )
+_RANGE_BEFORE = re.compile(r"\b(?:between|from)\s+\d+(?:\.\d+)?\s*%?\s*(?:to|and|-|–)\s*$", re.IGNORECASE)
 _PERCENT = re.compile(r"(?<![\w.])(?P<sign>[−\-+])?\s?(?P<value>\d+(?:\.\d+)?)\s?%(?P<after>[^|,;()]{0,30})")
 _DECREASE = re.compile(r"^\W*(?:\w+\s+)?(?:less|lower|cheaper|smaller|fewer|reduction|decrease|savings?|drop|down"
                        r"|off|cut|reduced)\b", re.IGNORECASE)
@@ -447,7 +448,11 @@ def _percentages(text: str) -> Iterator[_Error]:
     if len(percents) != 1:
         return  # several percentages on one line: which pair each one means is guesswork
     percent = percents[0]
-    pairs = [(m.group("a"), m.group("b")) for m in _PAIR.finditer(text)]
+    matched = list(_PAIR.finditer(text))
+    if any(m.start() <= percent.start() < m.end() + 1 for m in matched) or _RANGE_BEFORE.search(
+            text, 0, percent.start()):
+        return  # "between 50 to 90%": the percentage is one end of a range, not a comparison of the two
+    pairs = [(m.group("a"), m.group("b")) for m in matched]
     if not pairs and is_table_row(text):
         cells = [c.text for c in table_cells(text)]
         quantities = [c for c in cells if _QUANTITY_RE.fullmatch(c)]

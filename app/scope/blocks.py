@@ -653,7 +653,9 @@ _OUTPUT_SIGNS = re.compile(
     r"NVIDIA-SMI\s+\d|^\s*[+|][-=+]{10,}|\|\s+\d+\s+NVIDIA\b|Driver Version:|CUDA Version:"
     r"|^\s*(?:\[\s*)?\d{4}-\d\d-\d\d[T ]\d\d:\d\d|^\s*[IWEF]\d{4}\s+\d\d:\d\d"
     r"|^\s*(?:INFO|WARN(?:ING)?|ERROR|DEBUG)\b[:\s]"
-    r"|^\s*NAME\s{2,}(?:READY|STATUS|TYPE|CAPACITY|AGE)\b|^\s*\w[\w.-]*\s+\d+/\d+\s+(?:Running|Pending|Completed)\b",
+    r"|^\s*NAME\s{2,}(?:READY|STATUS|TYPE|CAPACITY|AGE)\b|^\s*\w[\w.-]*\s+\d+/\d+\s+(?:Running|Pending|Completed)\b"
+    # what command-line tools print about their progress: check marks, "Checking ...", "Selected: ..."
+    r"|[✓✗✔✘✅❌]|^\s*(?:Checking|Selected|Found|Using|Trying|Waiting|Created|Deleted|Launching)\b",
 )
 _TABLE_LINE = re.compile(r"^\s*[|+]")
 

@@ -45,7 +45,8 @@ CLASSES: tuple[ExclusionClass, ...] = (
         "tests and their fixtures",
         directories=("test", "tests", "testing", "__tests__", "testdata", "test_data", "test-data", "fixtures",
                      "__fixtures__", "__mocks__", "mocks", "__snapshots__", "e2e", "e2e-tests", "e2e_tests",
-                     "integration-tests", "integration_tests", "unit_tests", "unit-tests", "testfiles", "qa"),
+                     "integration-tests", "integration_tests", "unit_tests", "unit-tests", "testfiles", "qa",
+                     "chaos", "fault_injection", "fault-injection", "error_injection", "error-injection"),
         directory_words=("tests", "fixtures", "testdata"),
         files=("test_*.py", "*_test.py", "conftest.py", "*_test.go", "*.test.ts", "*.test.tsx", "*.test.js",
                "*.test.jsx", "*.spec.ts", "*.spec.tsx", "*.spec.js", "*test.java", "*tests.java", "*_spec.rb",
@@ -75,7 +76,7 @@ CLASSES: tuple[ExclusionClass, ...] = (
                      "contrib", "community", "quickstarts", "walkthroughs", "workshops", "labs", "proposals",
                      "proposal", "keps", "kep", "rfcs", "rfc", "enhancements", "design-docs", "design_docs"),
         directory_words=("examples", "samples", "tutorials", "recipes", "benchmarks", "notebooks", "demos",
-                         "cookbooks", "quickstarts", "walkthroughs", "workshops"),
+                         "cookbooks", "quickstarts", "walkthroughs", "workshops", "guides"),
         # Not `*.example` / `values.example.yaml`: a template of the deployment's own configuration.
         files=("*.ipynb", "example_*.py", "examples.md", "benchmark.*", "benchmark_*", "benchmark-*",
                "benchmarks.*", "*_benchmark.*", "*-benchmark.*", "*_benchmarks.*", "*-benchmarks.*", "bench_*",

@@ -67,7 +67,8 @@ def instance_typos(catalog: Catalog, text: str, providers: Iterable[str], own_ty
         for match in _shape(shape).finditer(text):
             token = match.group(0)
             vocabulary = vocabulary_of(provider)
-            meant = _corrected(token, vocabulary)
+            meant = (None if catalog.resolve(token) is not None else _own_near_miss(token, own_type)) or _corrected(
+                token, vocabulary)
             if meant is None or meant == token:
                 continue
             if not _known(catalog, meant, own_type):
@@ -88,6 +89,24 @@ def _known(catalog: Catalog, instance_type: str, own_type: str | None) -> bool:
         return True
     bare = _AZURE_TIER.sub("", instance_type)  # the catalog lists Azure sizes without their tier
     return catalog.resolve(instance_type) is not None or catalog.resolve(bare) is not None
+
+
+_DIGITS = re.compile(r"\d+")
+_OWN_MIN = 8  # characters of an instance type from which a near miss of the deployment's own is a typo
+
+
+def _own_near_miss(token: str, own_type: str | None) -> str | None:
+    """The deployment's own instance type, when `token` is one or two edits from it (`Standard_NV36as_A10_v5`
+    for `Standard_NV36ads_A10_v5`): a typo of the one type this deployment runs on."""
+    if not own_type or len(own_type) < _OWN_MIN or token.lower() == own_type.lower():
+        return None
+    bare_token, bare_own = _AZURE_TIER.sub("", token).lower(), _AZURE_TIER.sub("", own_type).lower()
+    if bare_token == bare_own or _DIGITS.findall(bare_token) != _DIGITS.findall(bare_own):
+        return None  # another size (`NV12ads` beside `NV36ads`), not a typo
+    distance = osa_distance(bare_token, bare_own)
+    if 0 < distance <= (1 if len(bare_own) < 12 else 2):
+        return own_type if _AZURE_TIER.match(token) or not _AZURE_TIER.match(own_type) else bare_own
+    return None
 
 
 def _corrected(token: str, vocabulary: frozenset[str]) -> str | None:

@@ -71,6 +71,8 @@ _COUNT_FLAG = re.compile(  # `--gpus 8`, `--tensor-parallel-size 8`, papermill `
     r"(?:--|-[pP]\s+)(?P<flag>gpus|num[-_]gpus?|gpu[-_]count|n[-_]?gpus|tensor[-_]parallel[-_]size)[\"']?"
     r"(?:\s*,\s*|[=\s]+)[\"']?(?P<n>\d+)\b"
 )
+_COUNT_BEFORE_NAME = re.compile(r"(?<![\w.,$/:#-])(?P<n>\d+)\s+(?:NVIDIA\s+)?$")
+_GPUS_AFTER = re.compile(r"\s*GPUs?\b")
 _COUNT_TIMES = re.compile(r"(?<![\w.,$])(?P<n>\d+)\s*[×xX]\s*$")  # "3 × GH200"
 _NAME_COUNT = re.compile(r"^:(?P<n>\d+)\b")  # SkyPilot `accelerators: GH200:8`, `--gpus GH200:8`
 # A stated total of GPUs beside the product that explains it: "12 total GPUs available (4 per g5.12xlarge
@@ -383,6 +385,8 @@ class CapacityMismatch(BaseRule):
                 continue
             else:
                 before = _COUNT_TIMES.search(text[: mention.start])
+                if before is None and _GPUS_AFTER.match(text, mention.end):
+                    before = _COUNT_BEFORE_NAME.search(text[: mention.start])  # "4 A10 GPUs at once"
                 if before is None:
                     continue
                 count, at = int(before.group("n")), before.start("n")

@@ -208,7 +208,7 @@ class UnknownGpuModel(BaseRule):
                 continue
             vendor_named = _VENDOR_BEFORE.search(text, max(0, match.start() - 12), match.start()) is not None
             confusable = any(c in _DIGIT_FOR for c in token[1:])
-            if len(token) < (3 if vendor_named and not confusable else _MIN_LENGTH):
+            if len(token) < (3 if vendor_named else _MIN_LENGTH):
                 continue
             if known is None:
                 known = [(m.start, m.end) for m in mentions_of(ctx, text)]

@@ -11,6 +11,7 @@ from app.catalog import Catalog
 from app.formats import FileFacts, extract
 from app.manifest import Deployment, EffectiveManifest, Manifest
 from app.scope.binding import FileScope, LineBinding, Scope
+from app.scope.profile import RepositoryProfile
 
 _T = TypeVar("_T")
 
@@ -71,11 +72,16 @@ class ReviewContext:
 
     # Every path at the reviewed commit, for scope decisions that look at a file's neighbours.
     tree: Callable[[], Iterator[str]] | None = None
+    # What the repository is about: the GPU models its in-scope files name (spec §1b).
+    profile: RepositoryProfile = field(default_factory=RepositoryProfile)
+    # A changed file's text before the change (None: added, or a scan): whether it was the deployment's.
+    base_text: Callable[[str], str | None] | None = None
 
     @cached_property
     def scope(self) -> Scope:
         """Which file binds to which deployment (spec §1b), decided once for the review."""
-        return Scope(self.manifest, audit=self.audit, tree=self.tree, base=self.base_manifest)
+        return Scope(self.manifest, audit=self.audit, tree=self.tree, base=self.base_manifest, profile=self.profile,
+                     base_text=self.base_text)
 
     @cached_property
     def files_by_path(self) -> dict[str, SourceFile]:

@@ -3,7 +3,7 @@ all call `review_change` / `scan_commit`; nothing here knows about GitHub, HTTP 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from app.catalog import Catalog
@@ -15,6 +15,7 @@ from app.manifest import MANIFEST_PATHS, EffectiveManifest, ManifestError, effec
 from app.result import NO_MANIFEST_REASON, Conclusion, ReviewResult, SkippedFile, conclusion_for
 from app.rule_api import LoadedRules, load_rules
 from app.scope.binding import FileScope, Scope
+from app.scope.profile import RepositoryProfile, repository_profile
 from app.source import MAX_FILE_BYTES, FileChange, RepoSource, added_lines_between
 
 NO_MANIFEST_HELP = (
@@ -103,6 +104,54 @@ def _old_text(data: bytes | None) -> str:
         return ""
     text, _ = _decode("", data)
     return text or ""
+
+
+def _base_reader(source: RepoSource, base: str, changes: Sequence[FileChange]) -> Callable[[str], str | None]:
+    """The text of a changed file before the change (read when asked, once)."""
+    previous = {c.path: c.previous_path or c.path for c in changes if c.status != "added"}
+    memo: dict[str, str | None] = {}
+
+    def read(path: str) -> str | None:
+        if path not in memo:
+            data = source.read(base, previous[path]) if path in previous else None
+            memo[path] = _decode(path, data)[0] if data is not None else None
+        return memo[path]
+
+    return read
+
+
+_PROFILE_BYTES = 64_000_000  # text read to profile a repository; beyond, the rest is not looked at
+
+
+def _profile(
+    source: RepoSource, ref: str, effective: EffectiveManifest, files: Sequence[SourceFile]
+) -> RepositoryProfile:
+    """Which GPU models the repository's in-scope files name (spec §1b: what the repository is about), from
+    the reviewed files and the rest of the tree at `ref`."""
+    manifest = effective.manifest
+    scope = Scope(manifest)
+    known = {f.path: f.text for f in files}
+    rest = [p for p in source.list_files(ref) if p not in known and not manifest.is_ignored(p)
+            and scope.file(p).bound]  # by path first: excluded files are not read at all
+
+    def texts() -> Iterator[tuple[str, str]]:
+        yield from known.items()
+        budget = _PROFILE_BYTES
+        for start in range(0, len(rest), 500):
+            contents = source.read_many(ref, rest[start : start + 500])
+            for path, data in contents.items():
+                text, _ = _decode(path, data)
+                if text is None:
+                    continue
+                budget -= len(text)
+                if budget < 0:
+                    return
+                yield path, text
+
+    ours = [d.gpu for d in manifest.deployments]
+    if effective.base is not None:
+        ours += [d.gpu for d in effective.base.deployments]
+    return repository_profile(texts(), manifest.catalog, ours, lambda path, text: scope.file(path, text).bound)
 
 
 def _repository_files(source: RepoSource, ref: str, effective: EffectiveManifest) -> Iterator[SourceFile]:
@@ -245,6 +294,7 @@ def _review(
         else:
             changes = source.changed_files(base_sha, head_sha)
     files, skipped = _source_files(source, head_sha, changes, effective, scan, base_sha or None)
+    profile = _profile(source, head_sha, effective, files)
     ctx = ReviewContext(
         catalog=effective.manifest.catalog,
         effective=effective,
@@ -253,6 +303,8 @@ def _review(
         mode=mode,
         audit=audit,
         tree=lambda: iter(source.list_files(head_sha)),
+        profile=profile,
+        base_text=_base_reader(source, base_sha, changes) if base_sha else None,
     )
     findings = run_rules(ctx, rules.rules)
     finished = finish_findings(findings, files, lambda paths: source.read_many(head_sha, paths), effective, mode)

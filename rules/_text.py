@@ -254,6 +254,9 @@ def claimed_gpus(
             continue
         # The sentence may have started on the line above ("E.g. with autoscaling, ... \n with p4d").
         sentence = source_file.line_text(line - 1)[-120:] + " " + text if line > 1 else text
+        if _described_as_ours(mention, right, text):
+            claims.append(mention)  # "`p5e.48xlarge` (8 × H100 80GB each)": the instance is not what it says
+            continue
         if right or several or simulated or COMPARISON.search(text) or EXAMPLE.search(sentence):
             continue
         if table_has_target is None:
@@ -264,6 +267,14 @@ def claimed_gpus(
         if not table_has_target:
             claims.append(mention)
     return claims
+
+
+def _described_as_ours(mention: GpuMention, right: list[GpuMention], text: str) -> bool:
+    """An instance type followed by the deployment's GPU in brackets as its description."""
+    if mention.kind != "instance_type":
+        return False
+    return any(0 < r.start - mention.end <= 40 and "(" in text[mention.end : r.start]
+               and ")" not in text[mention.end : r.start] for r in right)
 
 
 def _shape(instance_type: str) -> str:

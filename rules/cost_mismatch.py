@@ -65,6 +65,11 @@ _NOT_GPU_TEXT = re.compile(
     r"|\b(?:m|c|t|r)\d[a-z]?\.\w+|\bRAM\b|electricity|\bpower\b",
     re.IGNORECASE,
 )
+# Another way to buy the same GPU: its price is not the one the deployment pays.
+_PURCHASE_OPTION = re.compile(
+    r"\b(?:spot|preemptible|interruptible|reserved|commit(?:ted|ment)|savings\s+plans?)\b", re.IGNORECASE)
+# "the cluster costs $45,552 per month": the whole deployment's cost, a GPU cost by another name.
+_DEPLOYMENT_COST = re.compile(r"\b(?:the|our|this|whole|entire)\s+(?:cluster|deployment|fleet)\b", re.IGNORECASE)
 _PERIOD_LABEL = re.compile(
     r"(?P<label>hourly|(?:per|an?|for\s+an?)\s+hour|/\s?h(?:ou)?r|monthly|(?:per|a|for\s+a)\s+month|/\s?mo(?:nth)?"
     r"|daily|(?:per|a|for\s+a)\s+day|annual|yearly|(?:per|a|for\s+a)\s+year)\b[^$\d]{0,30}$",
@@ -246,7 +251,7 @@ def _prose_prices(ctx: ReviewContext, source_file: SourceFile, line: int, deploy
     if table:
         header = table_header(source_file.lines, line)
         context += " " + " ".join(c.text for c in header or [])
-    gpu_context = bool(_GPU_TEXT.search(context)
+    gpu_context = bool(_GPU_TEXT.search(context) or _DEPLOYMENT_COST.search(context)
                        or (mentions_of(ctx, context) if table else line_mentions(ctx, source_file, line))
                        or (deployment.instance_type and deployment.instance_type in context)
                        or _gpu_heading(ctx, source_file, line))
@@ -266,6 +271,8 @@ def _prose_prices(ctx: ReviewContext, source_file: SourceFile, line: int, deploy
         before, after = _SENTENCE_END.split(before)[-1], _SENTENCE_END.split(after)[0]
         if _NOT_GPU_TEXT.search(before) or _NOT_GPU_TEXT.search(after):
             continue
+        if _PURCHASE_OPTION.search(_SENTENCE_END.split(text[: price.start])[-1]):
+            continue  # "Spot capacity for p5.48xlarge has been around $2.10": another way to buy it
         if table and _NOT_GPU_TEXT.search(row_label(text) + " " + column_header(source_file, line, price.start)):
             continue
         period = price.period or _period_label(before) or (

@@ -67,6 +67,13 @@ _TOTAL_BEFORE = re.compile(r"\b(?:total|combined|aggregate|cluster|altogether|ac
                            re.IGNORECASE)
 _TOTAL_AFTER = re.compile(r"^\s*(?:[×x*]\s*\d|\(\s*\d+\s*[×x*])|\b(?:total|combined|across|in\s+all)\b",
                           re.IGNORECASE)
+_PER_GPU_AFTER = re.compile(r"^\s*(?:of\s+\w+\s+)?(?:per|/|each|a)\s*(?:GPU|card)\b|^\s*per-GPU", re.IGNORECASE)
+_COUNTED = re.compile(r"(?<![\w.])(?P<n>\d+)\s*[×xX]\s*$")
+_PER_MACHINE = re.compile(
+    r"^\s*(?:of\s+(?:GPU\s+|device\s+)?(?:memory|VRAM|HBM\w*)\s+)?(?:per|each|a|in\s+(?:each|every|the|one))\s+"
+    r"(?:node|instance|machine|VM|server|host|box|pod)\b|^\s*(?:of\s+\w+\s+)?(?:in\s+total|total|combined)\b",
+    re.IGNORECASE,
+)
 # Words that make an amount a requirement or a use rather than the GPU's size.
 _REQUIREMENT = re.compile(
     r"\b(?:requires?|required|requiring|needs?|needed|needing|at\s+least|minimum|min\.?|up\s+to|uses?|used|using"
@@ -186,6 +193,11 @@ class GpuMemoryMismatch(BaseRule):
                             and len(before) - m.end <= 24 and _AFTER_MENTION.match(before[m.end :])), None)
             if mention is not None and _label_size(mention, amount):
                 continue
+            counted = _COUNTED.search(text, max(0, (mention.start if mention else amount.start) - 12),
+                                      mention.start) if mention is not None else None
+            per_gpu = _PER_GPU_AFTER.match(after) is not None
+            if not per_gpu and ((counted and int(counted.group("n")) > 1) or _PER_MACHINE.match(after)):
+                continue  # "8 × H100, 640 GB", "96 GB of GPU memory per node": a machine's total, not one GPU's
             if (mention is not None or _AFTER_AMOUNT.match(after) or _BEFORE_AMOUNT.search(before[-45:])
                     or _MEMORY_HEADER.search(column_header(source_file, line, amount.start))):
                 written = text[mention.start : amount.end] if mention is not None else amount.text

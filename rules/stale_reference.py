@@ -267,6 +267,8 @@ def _stale_prices(text: str, change: _Change) -> Iterator[_Stale]:
     for price in find_prices(text):
         if price.per_unit is not None or price.period not in (None, "hour"):
             continue
+        if price.period is None and "." not in price.amount_text:
+            continue  # `$3` alone is a shell or awk positional parameter as often as three dollars
         if abs(price.amount - old) >= 0.005:
             continue
         number_start = text.find(price.amount_text, price.start)

@@ -44,6 +44,9 @@ def commit_tree(repo: Path, tree: Path | None = None, files: Mapping[str, str | 
             target.write_text(content)
     for path in deleted:
         (repo / path).unlink()
+    # Re-hash everything: a copied file of the same size and modification time as the one it replaces
+    # would otherwise look unchanged to git's stat check, and the change would be lost.
+    git(repo, "rm", "-r", "-q", "--cached", "--ignore-unmatch", ".")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "--allow-empty", "-m", message)
     return git(repo, "rev-parse", "HEAD")

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from app.catalog import GpuMention, GpuSpec, MentionKind
-from app.catalog.tokens import is_embedded
+from app.catalog.tokens import is_embedded, is_level
 
 _SEPARATORS = re.compile(r"[\s_\-]+")
 _SEP = r"[ \t_\-]?"  # where a name has a separator, text may use any one of them or none
@@ -177,8 +177,9 @@ class CatalogIndex:
             hit = memo[written] if written in memo else memo.setdefault(written, self.lookup(written))
             if hit is not None:
                 start = match.start("m") - 1
-                if is_embedded(text, start, start + len(written), self._is_spelling):
-                    continue  # `DCGM_L4_TIMEOUT`, `requirements-h200.txt`, a URL: no GPU (spec §1b)
+                if is_embedded(text, start, start + len(written), self._is_spelling) or is_level(
+                        text, start, start + len(written)):
+                    continue  # `DCGM_L4_TIMEOUT`, `requirements-h200.txt`, a URL, "DCGM L4": no GPU (spec §1b)
                 found.append(GpuMention(start, start + len(written), written, hit[0], hit[1]))
         return found
 

@@ -76,3 +76,15 @@ def is_embedded(text: str, start: int, end: int, is_gpu: Callable[[str], bool] =
             continue
         return True
     return False
+
+
+_LEVEL = re.compile(r"^[Ll][1-4]$")
+_LEVEL_BEFORE = re.compile(r"(?i)\b(?:dcgm\w*|diag\w*|level|run|-r)\W{0,3}$")
+_LEVEL_AFTER = re.compile(r"(?i)^\W{0,3}(?:\(?extended\)?\s+)?(?:diag\w*|level|tests?|checks?)\b")
+
+
+def is_level(text: str, start: int, end: int) -> bool:
+    """`L1`..`L4` as a level, not a GPU: "DCGM L4 (extended) diagnostics", "run level L3", "L4 checks"."""
+    if not _LEVEL.match(text[start:end]):
+        return False
+    return bool(_LEVEL_BEFORE.search(text, max(0, start - 16), start) or _LEVEL_AFTER.match(text[end : end + 40]))

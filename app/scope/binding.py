@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from app.manifest import Deployment, Manifest, matches_any
 from app.scope.blocks import BOUND, LineBinder, LineBinding
 from app.scope.classes import CLASS_NAMES, classify, describe
+from app.scope.profile import RepositoryProfile
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +42,12 @@ class Scope:
         audit: bool = False,
         tree: Callable[[], Iterable[str]] | None = None,
         base: Manifest | None = None,
+        profile: RepositoryProfile | None = None,
+        base_text: Callable[[str], str | None] | None = None,
     ) -> None:
         self.manifest = manifest
+        self.profile = profile or RepositoryProfile()
+        self.base_text = base_text
         self._previous = {d.name: d for d in base.deployments} if base is not None else {}
         self.audit = audit
         self.active_classes = tuple(c for c in CLASS_NAMES if c not in manifest.scope_include)
@@ -65,6 +70,10 @@ class Scope:
         """Whether lines `first`..`last` are prose or comments (their claims do not fail the check)."""
         return self._binder(path, text, deployment).is_prose(first, last)
 
+    def _before(self, path: str) -> Callable[[], str | None] | None:
+        reader = self.base_text
+        return None if reader is None else (lambda: reader(path))
+
     def _binder(self, path: str, text: str, deployment: Deployment) -> LineBinder:
         key = (path, deployment.name)
         binder = self._binders.get(key)
@@ -74,7 +83,8 @@ class Scope:
             binder = self._binders[key] = LineBinder(path, text, deployment, self.manifest.deployments,
                                                      self.manifest.catalog, self.tree,
                                                      self._previous.get(deployment.name),
-                                                     explicit=self.file(path).explicit)
+                                                     explicit=self.file(path).explicit, profile=self.profile,
+                                                     base_text=self._before(path))
         return binder
 
     def file(self, path: str, text: str | None = None) -> FileScope:

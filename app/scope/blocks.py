@@ -31,6 +31,7 @@ from app.catalog import Catalog, GpuMention, GpuSpec
 from app.formats import detect_format
 from app.formats.common import COMMENT_MARKERS, comment_start
 from app.manifest import Deployment
+from app.scope.profile import RepositoryProfile
 from app.scope.providers import (
     normalize_provider,
     provider_of_instance_type,
@@ -86,6 +87,8 @@ class LineBinder:
         previous: Deployment | None = None,
         *,
         explicit: bool = False,
+        profile: RepositoryProfile | None = None,
+        base_text: Callable[[], str | None] | None = None,
     ) -> None:
         self.path = path
         self.text = text
@@ -93,6 +96,8 @@ class LineBinder:
         # Bound by the deployment's own `paths:`: the user said this file describes it, so its genre (a
         # benchmark write-up, a documented example) does not unbind it; other targets still do.
         self.explicit = explicit
+        self.profile = profile or RepositoryProfile()
+        self._base_text = base_text
         # The GPU the deployment ran before this change (align.yaml at base): text about it is about this
         # deployment, only stale (stale-reference), never "another target".
         self.gpus = [deployment.gpu] + ([previous.gpu] if previous is not None else [])
@@ -116,7 +121,7 @@ class LineBinder:
         if self._file_elsewhere is not None:
             return self._file_elsewhere
         for reason in (self._block_reason(line), self._output.get(line), self._comment_example(line),
-                       self._list_reason(line), self._row_reason(line)):
+                       self._list_reason(line), self._row_reason(line), self._single_target(line)):
             if reason is not None:
                 return LineBinding(False, reason)
         return BOUND
@@ -460,6 +465,60 @@ class LineBinder:
         listed = ", ".join(g.name for g in models[:4]) + (", ..." if len(models) > 4 else "")
         return f"a list, not a claim: lines {first}-{last} name {listed} side by side"
 
+    def _single_target(self, line: int) -> str | None:
+        """In a repository whose files name many GPU models (a product, or deployments for many targets), a
+        block that names one other GPU and nothing of the deployment's (not its GPU, instance type or name)
+        describes that target: a guide for it, an example, a default for users (spec §1b)."""
+        if not self.profile.multi_target or self.explicit or self._was_ours:
+            return None
+        first, last = self._innermost_block(line)
+        key = (first, last)
+        found = self._single_targets.get(key)
+        if found is None:
+            found = self._single_targets[key] = self._block_target(first, last) or ""
+        return found or None
+
+    @cached_property
+    def _single_targets(self) -> dict[tuple[int, int], str]:
+        return {}
+
+    @cached_property
+    def _was_ours(self) -> bool:
+        """The file named the deployment's GPU or instance type before this change: the change rewrote the
+        deployment's own file, it did not add a guide for another target."""
+        if self._base_text is None:
+            return False
+        before = self._base_text()
+        if before is None:
+            return False  # added by the change (or a scan): nothing to go by
+        own_type = self.deployment.instance_type
+        if own_type and own_type.lower().removeprefix("standard_") in before.lower():
+            return True
+        return any(self._is_ours(m.gpu) for m in self.catalog.find_mentions(before))
+
+    def _innermost_block(self, line: int) -> tuple[int, int]:
+        best = (1, len(self.lines))
+        for first, last, _ in self._blocks:
+            if first <= line <= last and last - first <= best[1] - best[0]:
+                best = (first, last)
+        return best
+
+    def _block_target(self, first: int, last: int) -> str | None:
+        text = "\n".join(self.lines[first - 1 : last])
+        own_type = self.deployment.instance_type
+        if own_type and own_type.lower().removeprefix("standard_") in text.lower():
+            return None
+        if self.names and any(re.search(rf"\b{re.escape(n)}\b", text) for n in self.names):
+            return None
+        mentions = [m for n in range(first, last + 1) for m in self._all_mentions.get(n, ())]
+        if not mentions or any(self._is_ours(m.gpu) for m in mentions):
+            return None
+        models = _models(mentions)
+        if len(models) != 1:
+            return None
+        return (f"another target: the repository names {len(self.profile.models)} GPU models, and this block "
+                f"names only {models[0].name}")
+
     def _comment_example(self, line: int) -> str | None:
         """A line of a comment block that an earlier line of the block introduces as an example
         ("// Example response:" above a JSON shape), in code files."""
@@ -585,7 +644,8 @@ class LineBinder:
         block (a resource's tag) is a property of the block, not what identifies it."""
         head = [item.first, *(child.first for child in item.children[:1])]
         found = [m for line in head for m in self._code_mentions.get(line, ())]
-        return found or [m for line in item.comments for m in self._all_mentions.get(line, ())]
+        # Else what its comments say it is for: a comment above it (`# H100-80GB`) or after it (`<= 16:  # T4`).
+        return found or [m for line in (*item.comments, item.first) for m in self._all_mentions.get(line, ())]
 
     def _row_reason(self, line: int) -> str | None:
         rows = self._other_rows
@@ -680,6 +740,15 @@ _LIST = re.compile(r"^(?:[-*+]|\d+[.)])\s+")
 _BRANCH = re.compile(r"^(?:case\b|when\b|elif\b|elsif\b|else\s+if\b|if\b|\}\s*else\s+if\b|default\b)")
 _KEY = re.compile(r"""^(?:["'`]?)([^"'`:=\s][^"'`:=]{0,60}?)(?:["'`]?)\s*(?::(?!:)|=>|=(?!=)|\))""")
 _LEAD = re.compile(r"[A-Za-z_][\w.]*")
+def _alike(item: _Item, other: _Item) -> bool:
+    if item.shape == other.shape:
+        return item.shape != "other"
+    if item.shape.startswith("key:") and other.shape.startswith("key:") and item.children and other.children:
+        keys = {c.shape for c in item.children if c.shape.startswith("key:")}
+        return len(keys & {c.shape for c in other.children if c.shape.startswith("key:")}) >= 2
+    return False
+
+
 _VARIANT = re.compile(r"^[A-Za-z_]\w*\s*(?:\([^()]*\))?\s*[,;|]?\s*$")
 _SCALAR = re.compile(r"""^(?:"[^"]*"|'[^']*')\s*,?\s*$""")
 _CLOSER = re.compile(r"^(?:[\]})]+\s*[,;]?|end|fi|esac|done|endif|endfor|endwhile)\s*$")
@@ -760,11 +829,12 @@ class _Structure:
         return self._owner[line] if 0 < line < len(self._owner) else None
 
     def runs(self) -> Iterable[list[_Item]]:
-        """Consecutive sibling items of the same shape (what a table, list, map or switch is made of)."""
+        """Consecutive sibling items of the same shape (what a table, list, map or switch is made of), or
+        sibling blocks built alike (`small:` / `medium:` / `large:` profiles with the same keys)."""
         for siblings in (self.roots, *(item.children for item in self.items)):
             run: list[_Item] = []
             for item in siblings:
-                if run and item.shape == run[-1].shape and item.shape != "other":
+                if run and _alike(item, run[-1]):
                     run.append(item)
                     continue
                 if len(run) >= 2:

@@ -516,8 +516,8 @@ class LineBinder:
         models = _models(mentions)
         if len(models) != 1:
             return None
-        return (f"another target: the repository names {len(self.profile.models)} GPU models, and this block "
-                f"names only {models[0].name}")
+        return (f"another target: the repository names {len(self.profile.models)} or more other GPU models, and "
+                f"this block names only {models[0].name}")
 
     def _comment_example(self, line: int) -> str | None:
         """A line of a comment block that an earlier line of the block introduces as an example

@@ -22,7 +22,8 @@ _MAX_FILES = 20_000  # files read for the profile; beyond, the rest is not looke
 
 @dataclass(frozen=True)
 class RepositoryProfile:
-    models: tuple[str, ...] = ()  # distinct GPU models its in-scope files name, ours excluded
+    # distinct GPU models its in-scope files name, ours excluded (up to MULTI_TARGET_MODELS: enough to tell)
+    models: tuple[str, ...] = ()
 
     @property
     def multi_target(self) -> bool:
@@ -37,18 +38,34 @@ def repository_profile(
 ) -> RepositoryProfile:
     """The profile of the files given as (path, text), counting only code and configuration that is
     `in_scope(path, text)`: documents compare GPUs on purpose ("upgraded from A10 to GH200") and say little
-    about how many targets the repository serves; its code and config say it."""
+    about how many targets the repository serves; its code and config say it.
+
+    Reading stops once MULTI_TARGET_MODELS models are found (the profile's question is answered), and a
+    file's scope is decided only when it would add a model: most files name none or known ones."""
     own = list(ours)
     models: list[GpuSpec] = []
-    for count, (path, text) in enumerate(files):
-        if count >= _MAX_FILES:
-            break
-        if detect_format(path, text[:200]) in ("markdown", "text") or not in_scope(path, text):
-            continue
+    counted: set[str] = set()  # spellings already resolved to ours or a counted model
+
+    def new_models(text: str) -> list[GpuSpec]:
+        found: list[GpuSpec] = []
         for mention in catalog.find_mentions(text):
-            gpu = mention.gpu
-            if any(gpu.same_model(o) or o.same_model(gpu) for o in own):
+            spelling = mention.text.lower()
+            if spelling in counted:
                 continue
-            if not any(gpu.same_model(m) or m.same_model(gpu) for m in models):
-                models.append(gpu)
+            gpu = mention.gpu
+            if any(gpu.same_model(g) or g.same_model(gpu) for g in (*own, *models, *found)):
+                counted.add(spelling)
+                continue
+            found.append(gpu)
+        return found
+
+    for count, (path, text) in enumerate(files):
+        if count >= _MAX_FILES or len(models) >= MULTI_TARGET_MODELS:
+            break
+        if detect_format(path, text[:200]) in ("markdown", "text"):
+            continue
+        found = new_models(text)
+        if found and in_scope(path, text):
+            models.extend(found)
+            counted.update(f.name.lower() for f in found)
     return RepositoryProfile(tuple(m.name for m in models))

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TypeVar, cast
 
-from app.catalog import Catalog
+from app.catalog import Catalog, GpuMention
 from app.formats import FileFacts, extract
 from app.manifest import Deployment, EffectiveManifest, Manifest
 from app.scope.binding import FileScope, LineBinding, Scope
@@ -48,6 +48,17 @@ class SourceFile:
         value = memo[factory] = factory(self)
         return value
 
+    def mentions(self, catalog: Catalog) -> list[GpuMention]:
+        """`catalog.find_mentions(self.text)`, found once: the repository profile reads every changed file
+        before the rules do (and before worker processes fork, which inherit what it found)."""
+        memo = self._derived
+        key = ("mentions", id(catalog))
+        found = cast(tuple[Catalog, list[GpuMention]] | None, memo.get(key))
+        if found is None or found[0] is not catalog:  # the same id, another catalog: not ours
+            found = (catalog, catalog.find_mentions(self.text))
+            memo[key] = found
+        return found[1]
+
     def forget_derived(self) -> None:
         """Drop what was worked out from the text (`facts`, `derived` results): the engine does once every
         file-local rule has read the file, so that a large change does not keep every file's parse alive.
@@ -56,7 +67,7 @@ class SourceFile:
         self._derived.clear()
 
     @cached_property
-    def _derived(self) -> dict[Callable[[SourceFile], object], object]:
+    def _derived(self) -> dict[object, object]:
         return {}
 
 

@@ -26,6 +26,7 @@ class GitSource:
         except SourceError as error:
             raise SourceError(f"{self.repo} is not a git repository") from error
         self.repo = Path(top)
+        self._trees: dict[str, list[tuple[str, str]]] = {}  # by commit id: a commit's tree never changes
 
     def _git(self, *args: str, stdin: bytes | None = None) -> str:
         return self._git_bytes(*args, stdin=stdin).decode("utf-8", errors="replace")
@@ -169,6 +170,8 @@ class GitSource:
         return result
 
     def _tree(self, ref: str) -> list[tuple[str, str]]:
+        if ref in self._trees:
+            return self._trees[ref]
         out = self._git_bytes("ls-tree", "-r", "-z", "--full-tree", ref)
         entries = []
         for record in out.split(b"\0"):
@@ -178,6 +181,10 @@ class GitSource:
             mode, kind, oid = meta.split()
             if kind == b"blob" and mode != b"120000":  # symlinks are not files to review
                 entries.append((name.decode("utf-8", errors="replace"), oid.decode()))
+        if _COMMIT_ID.fullmatch(ref):  # a branch name may move; a review asks by commit id, several times
+            if len(self._trees) >= 4:
+                self._trees.clear()
+            self._trees[ref] = entries
         return entries
 
     def list_files(self, ref: str) -> list[str]:
@@ -200,6 +207,7 @@ def added_lines_of_diff(out: bytes) -> dict[str, frozenset[int]]:
     return {path: frozenset(lines) for path, lines in result.items()}
 
 
+_COMMIT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _HUNK_HEADER = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 _STATUS = {"A": "added", "D": "removed", "M": "modified", "R": "renamed", "C": "copied", "T": "changed"}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from app.catalog import Catalog
+from app.catalog import Catalog, GpuMention
 from app.context import ReviewContext, SourceFile
 from app.engine import run_rules
 from app.findings import Finding, Severity, Waiver
@@ -130,12 +130,12 @@ def _profile(
     the reviewed files and the rest of the tree at `ref`."""
     manifest = effective.manifest
     scope = Scope(manifest)
-    known = {f.path: f.text for f in files}
+    known = {f.path: f for f in files}
     rest = [p for p in source.list_files(ref) if p not in known and not manifest.is_ignored(p)
             and scope.file(p).bound]  # by path first: excluded files are not read at all
 
     def texts() -> Iterator[tuple[str, str]]:
-        yield from known.items()
+        yield from ((path, f.text) for path, f in known.items())
         budget = _PROFILE_BYTES
         for start in range(0, len(rest), 500):
             contents = source.read_many(ref, rest[start : start + 500])
@@ -151,7 +151,15 @@ def _profile(
     ours = [d.gpu for d in manifest.deployments]
     if effective.base is not None:
         ours += [d.gpu for d in effective.base.deployments]
-    return repository_profile(texts(), manifest.catalog, ours, lambda path, text: scope.file(path, text).bound)
+    def mentions_of(path: str, text: str) -> list[GpuMention]:
+        # a reviewed file keeps what was found for the rules; the rest of the tree is read only here
+        source_file = known.get(path)
+        if source_file is not None:
+            return source_file.mentions(manifest.catalog)
+        return manifest.catalog.find_mentions(text)
+
+    return repository_profile(texts(), manifest.catalog, ours, lambda path, text: scope.file(path, text).bound,
+                              mentions_of)
 
 
 def _repository_files(source: RepoSource, ref: str, effective: EffectiveManifest) -> Iterator[SourceFile]:

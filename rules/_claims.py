@@ -34,10 +34,14 @@ def _words(name: str) -> tuple[str, ...]:
     return tuple(w.lower() for w in _NOT_WORD.split(_CAMEL.sub("_", name)) if w)
 
 
+@lru_cache(maxsize=_KEY_MEMO)  # asked by every rule of every assignment: remembered per key path
 def key_shape(key_path: tuple[str, ...]) -> tuple[str, ...]:
     """The key path without list indexes: what every key-name question depends on, so that the answers
     cached for `items.0.gpu` serve `items.1.gpu` (a data file holds millions of such paths)."""
-    return tuple(p for p in key_path if not p.isdigit())
+    for part in key_path:  # most paths hold no list index: return them as they are, without a copy
+        if part.isdigit():
+            return tuple(p for p in key_path if not p.isdigit())
+    return key_path
 
 
 def semantic_key(assignment: Assignment) -> str:

@@ -182,7 +182,7 @@ def _search(source_file: SourceFile, catalog: Catalog) -> dict[int, list[GpuMent
     # of each line would, at the same columns.
     starts = line_starts(source_file)
     by_line: dict[int, list[GpuMention]] = {}
-    for mention in catalog.find_mentions(source_file.text):
+    for mention in source_file.mentions(catalog):
         line = bisect_right(starts, mention.start)
         offset = starts[line - 1]
         by_line.setdefault(line, []).append(

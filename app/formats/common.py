@@ -161,6 +161,8 @@ COMMENT_MARKERS: dict[str, tuple[str, ...]] = {
 
 def comment_start(text: str, markers: tuple[str, ...]) -> int:
     """Index of a comment marker outside quotes that starts the line or follows whitespace, else -1."""
+    if not any(marker in text for marker in markers):  # most lines: no marker at all, found in C
+        return -1
     quote = ""
     for index, char in enumerate(text):
         if quote:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from app.catalog import Catalog, GpuSpec
+from app.catalog import Catalog, GpuMention, GpuSpec
 from app.formats import detect_format
 
 # Models other than the deployment's (and its previous GPU) from which a repository covers many targets.
@@ -35,6 +35,7 @@ def repository_profile(
     catalog: Catalog,
     ours: Iterable[GpuSpec],
     in_scope: Callable[[str, str], bool],
+    mentions_of: Callable[[str, str], Iterable[GpuMention]] | None = None,
 ) -> RepositoryProfile:
     """The profile of the files given as (path, text), counting only code and configuration that is
     `in_scope(path, text)`: documents compare GPUs on purpose ("upgraded from A10 to GH200") and say little
@@ -46,9 +47,11 @@ def repository_profile(
     models: list[GpuSpec] = []
     counted: set[str] = set()  # spellings already resolved to ours or a counted model
 
-    def new_models(text: str) -> list[GpuSpec]:
+    find = mentions_of or (lambda _path, text: catalog.find_mentions(text))
+
+    def new_models(path: str, text: str) -> list[GpuSpec]:
         found: list[GpuSpec] = []
-        for mention in catalog.find_mentions(text):
+        for mention in find(path, text):
             spelling = mention.text.lower()
             if spelling in counted:
                 continue
@@ -64,7 +67,7 @@ def repository_profile(
             break
         if detect_format(path, text[:200]) in ("markdown", "text"):
             continue
-        found = new_models(text)
+        found = new_models(path, text)
         if found and in_scope(path, text):
             models.extend(found)
             counted.update(f.name.lower() for f in found)

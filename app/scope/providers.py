@@ -105,19 +105,35 @@ def _text_pattern(provider: str) -> re.Pattern[str]:
     return re.compile(_TEXT[provider])
 
 
+def _after_boundary(named: dict[str, str]) -> re.Pattern[str]:
+    """One pattern of named alternatives that starts by consuming the character before a match (not a
+    letter or digit; the searched text gets a leading space): a pattern that starts with a character set
+    lets the regex engine skip to candidate positions in C instead of trying every alternative at every
+    character, about twice as fast on ordinary text. Every alternative starts a word or follows one."""
+    alternatives = "|".join(f"(?P<{name.replace('-', '_')}>{pattern})" for name, pattern in named.items())
+    return re.compile(rf"[^A-Za-z0-9_](?:{alternatives})")
+
+
+def _first_named(pattern: re.Pattern[str], text: str) -> dict[str, str]:
+    """Group name (`_` read as `-`) -> the first text that matched it."""
+    found: dict[str, str] = {}
+    for match in pattern.finditer(" " + text):
+        name = match.lastgroup
+        if name:
+            key = name.replace("_", "-")
+            if key not in found:
+                found[key] = match.group(name)
+    return found
+
+
 @cache
 def _combined() -> re.Pattern[str]:
-    return re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in _TEXT.items()))
+    return _after_boundary(_TEXT)
 
 
 def providers_in_text(text: str) -> dict[str, str]:
     """Provider -> the first text that names it."""
-    found: dict[str, str] = {}
-    for match in _combined().finditer(text):
-        name = match.lastgroup
-        if name and name not in found:
-            found[name] = match.group(0)
-    return found
+    return _first_named(_combined(), text)
 
 
 _SPLIT = re.compile(r"[-_.\s]+")
@@ -163,17 +179,12 @@ _VENDOR_PATH_WORDS: dict[str, tuple[str, ...]] = {
 
 @cache
 def _vendor_combined() -> re.Pattern[str]:
-    return re.compile("|".join(f"(?P<{name.replace('-', '_')}>{p})" for name, p in _VENDOR_TEXT.items()))
+    return _after_boundary(_VENDOR_TEXT)
 
 
 def vendors_in_text(text: str) -> dict[str, str]:
     """Accelerator vendor -> the first text that names it."""
-    found: dict[str, str] = {}
-    for match in _vendor_combined().finditer(text):
-        name = (match.lastgroup or "").replace("_", "-")
-        if name and name not in found:
-            found[name] = match.group(0)
-    return found
+    return _first_named(_vendor_combined(), text)
 
 
 def vendors_in_path(path: str) -> dict[str, str]:

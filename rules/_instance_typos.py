@@ -45,6 +45,7 @@ _FILLERS = ("1g", "xlarge", "1")  # what a glob's `*` is tried as, to tell its p
 _MIN_WORD = 5  # shorter words ("ads", "sxm") are too short to call a typo
 _LETTERS = re.compile(r"[A-Za-z]+")
 _AZURE_TIER = re.compile(r"^(?:Standard|Basic)_")
+_SAGEMAKER = re.compile(r"^ml\.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +68,7 @@ def instance_typos(catalog: Catalog, text: str, providers: Iterable[str], own_ty
         for match in _shape(shape).finditer(text):
             token = match.group(0)
             vocabulary = vocabulary_of(provider)
-            meant = (None if catalog.resolve(token) is not None else _own_near_miss(token, own_type)) or _corrected(
+            meant = (None if _known(catalog, token, None) else _own_near_miss(token, own_type)) or _corrected(
                 token, vocabulary)
             if meant is None or meant == token:
                 continue
@@ -87,7 +88,9 @@ def shape_hint(provider: str) -> str | None:
 def _known(catalog: Catalog, instance_type: str, own_type: str | None) -> bool:
     if own_type is not None and instance_type.lower() == own_type.lower():
         return True
-    bare = _AZURE_TIER.sub("", instance_type)  # the catalog lists Azure sizes without their tier
+    # The catalog lists Azure sizes without their tier, and EC2 types without SageMaker's `ml.` (the
+    # `ml.p5e.48xlarge` beside the deployment's `ml.p5.48xlarge` is the p5e, a real H200 type, not a typo).
+    bare = _SAGEMAKER.sub("", _AZURE_TIER.sub("", instance_type))
     return catalog.resolve(instance_type) is not None or catalog.resolve(bare) is not None
 
 

@@ -76,6 +76,7 @@ _TOTAL_NEEDLES = ("total", "Total", "TOTAL", "combined", "Combined", "altogether
 _NEEDLES = ("=", "≈", "%", "equals", *_TOTAL_NEEDLES)
 # Cheap tests for what every match of _CALCULATION has (a number right after the "=", an operator right
 # before a number) and every match of _PERCENT has (a number right before "%"): lines without are skipped.
+_CHAINED = re.compile(r"\s*[/*×÷+−-]\s*\(?\$?\d")  # an operator and another operand right after a result
 _RESULT = re.compile(r"(?:[=≈]|equals)\s*\$?\d")
 _OPERATION = re.compile(r"[+\-*/×x÷−–]\s*\(*\s*\$?\d")
 _PERCENTAGE = re.compile(r"\d\s?%")
@@ -226,6 +227,8 @@ def _check(text: str, match: re.Match[str], eq: str, *, fixable: bool = True) ->
         return None  # "1/10 runs with SOAK_DURATION=9900": an assignment, not a result
     if parsed.has_words and fixable and not _counts_the_same(parsed, match, text):
         return None  # "4 pods × 8 cores each = 4 workers": a correspondence, not a product
+    if _CHAINED.match(text, match.end("result")):
+        return None  # "= 64.65 / 1.05 = 61.57": a step of a chain, the expression goes on after the number
     stated_text = match.group("value")
     stated = parse_number(stated_text)
     if stated is None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from app.catalog import GpuMention
+from app.catalog import Catalog, GpuMention
 from app.context import ReviewContext, SourceFile
 from app.findings import Finding, Severity
 from app.manifest import Deployment
@@ -78,7 +78,8 @@ _PER_MACHINE = re.compile(
 _REQUIREMENT = re.compile(
     r"\b(?:requires?|required|requiring|needs?|needed|needing|at\s+least|minimum|min\.?|up\s+to|uses?|used|using"
     r"|consum\w*|usage|footprint|occup\w*|takes?|taking|activations?|overhead|weights?|KV[\s-]*cache|fits?|fit\s+in"
-    r"|peak|allocat\w*|reserv\w*)\b|[<>≤≥]",
+    r"|peak|allocat\w*|reserv\w*|(?:less|more|greater|fewer|lower|higher)\s+than|below|above|under|over"
+    r"|exceed\w*|thresholds?|budget)\b|[<>≤≥]",
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"[.;!?](?:\s|$)")
@@ -202,7 +203,9 @@ class GpuMemoryMismatch(BaseRule):
                     or _MEMORY_HEADER.search(column_header(source_file, line, amount.start))):
                 written = text[mention.start : amount.end] if mention is not None else amount.text
                 sentence = _SENTENCE_END.split(before[-80:])[-1]
-                claims.append(_Claim(amount, mention, written, requirement=bool(_REQUIREMENT.search(sentence))))
+                # Less than any GPU has ("0.6 GiB per GPU" of overhead): a use, whatever the words around it.
+                requirement = amount.nominal_gb < _smallest_gpu_gb(ctx.catalog) or bool(_REQUIREMENT.search(sentence))
+                claims.append(_Claim(amount, mention, written, requirement=requirement))
         if claims and _compares(ctx, source_file, line, text, claims, mentions, deployment):
             return []
         return claims
@@ -229,6 +232,10 @@ class GpuMemoryMismatch(BaseRule):
             stated=stated,
             expected=expected,
         )
+
+
+def _smallest_gpu_gb(catalog: Catalog) -> float:
+    return min((gpu.memory_gb for gpu in catalog.gpus if gpu.memory_gb), default=0.0)
 
 
 def _label_size(mention: GpuMention, amount: MemoryAmount) -> bool:

@@ -16,6 +16,7 @@ from app.review import list_scope, review_change, scan_commit
 from app.scope.binding import Scope
 from app.scope.blocks import LineBinder
 from app.scope.classes import CLASS_NAMES, classify
+from app.scope.profile import RepositoryProfile
 from tests.gitrepo import commit_tree, git, init_repo
 
 LAMBDA_GH200 = """\
@@ -57,6 +58,8 @@ def _binder(path: str, text: str, manifest_text: str = LAMBDA_GH200, tree: list[
         ("infrastructure/tfvars_examples/a.tfvars", "examples"),
         ("tutorials-and-examples/gpu/README.md", "examples"),
         ("docs/proposals/0042-h100.md", "examples"),
+        ("website/docs/quick-start.mdx", "examples"),
+        ("docs/aws-quickstart.md", "examples"),
         ("logs/train.log", "logs"),
         ("CHANGELOG.md", "changelogs"),
         ("website/versioned_docs/version-1.0/setup.md", "changelogs"),
@@ -206,6 +209,80 @@ def test_comments_above_items_label_them_in_a_catalog() -> None:
     text = "profiles:\n  # A100-40GB\n  - filter: a\n    size: 1\n  # H100-80GB\n  - filter: b\n    size: 2\n"
     binder = _binder("assets/mig.yaml", text)
     assert not binder.binding(2).bound and not binder.binding(5).bound
+
+
+def test_comments_in_a_documents_code_block_label_the_items_below_them() -> None:
+    text = ("## Flavors\n\n```yaml\nflavors:\n  # g5 instances provide the A10G.\n  # one GPU each.\n  - name: a10g\n"
+            "    limits:\n      nvidia.com/gpu: 1\n    nodeSelector:\n      gpu-name: a10g\n"
+            "  # p5 instances provide the H100.\n  - name: h100\n    limits:\n      nvidia.com/gpu: 8\n```\n")
+    binder = _binder("docs/flavors.md", text, AWS_H100)
+    lines = text.splitlines()
+    a10g = [n for n, line in enumerate(lines, 1) if "a10g" in line.lower()]
+    h100 = lines.index("  - name: h100") + 1
+    assert a10g and all(not binder.binding(n).bound for n in a10g)
+    assert binder.binding(h100).bound  # the deployment's own row of the catalog stays a claim
+
+
+MANY = RepositoryProfile(("A100", "H100", "V100", "T4"))
+
+
+def _profiled(path: str, text: str, base: str | None) -> LineBinder:
+    manifest = _manifest(AWS_H100)
+    return LineBinder(path, text, manifest.deployments[0], manifest.deployments, manifest.catalog, None,
+                      profile=MANY, base_text=lambda: base)
+
+
+def test_in_a_multi_target_repository_a_block_naming_only_other_gpus_is_another_target() -> None:
+    code = 'targetGPU = env("TARGET_GPU", "V100")\n// Adjusted for V100 and A6000 latencies\n'
+    binding = _profiled("pkg/router/latency.go", code, base=code).binding(1)
+    assert not binding.bound and "names only V100 and RTX A6000" in (binding.reason or "")
+    # the same block in a repository about one target, or naming the deployment's GPU, stays a claim
+    manifest = _manifest(AWS_H100)
+    single = LineBinder("pkg/router/latency.go", code, manifest.deployments[0], manifest.deployments,
+                        manifest.catalog, None, profile=RepositoryProfile(("A100",)))
+    assert single.binding(1).bound
+    assert _profiled("pkg/router/latency.go", code + "// tuned on H100 too\n", base=None).binding(1).bound
+
+
+def test_a_change_to_the_deployments_own_file_is_not_another_target() -> None:
+    before = "gpu: H100\ncount: 8\n"
+    after = "gpu: A100\ncount: 8\n"
+    assert _profiled("deploy/values.yaml", after, base=before).binding(1).bound
+    # a page that named ours among many GPUs was about GPUs in general: its example is another target's
+    azure = _manifest("version: 1\ndeployments:\n  - {name: ci, gpu: A10, count: 2, price_per_gpu_hour: 3.2, "
+                      "provider: azure, instance_type: Standard_NV36ads_A10_v5}\n")
+    page = "On Azure, Ampere and newer, such as A10, A100, H100, H200; not T4 or V100.\n"
+    example = page + "\n## Node classes\n\n```yaml\ninstanceType: Standard_NC24ads_A100_v4\n```\n"
+    line = example.splitlines().index("instanceType: Standard_NC24ads_A100_v4") + 1
+    binder = LineBinder("docs/azure.md", example, azure.deployments[0], azure.deployments, azure.catalog, None,
+                        profile=MANY, base_text=lambda: page)
+    assert not binder.binding(line).bound
+
+
+def test_commands_that_look_something_up_name_what_they_ask_about() -> None:
+    text = ("## Capacity\n\n```bash\n# Check specific instance type\n"
+            "python3 scripts/lambdalabs_check_capacity.py --instance-type gpu_1x_h100_sxm5\n"
+            "aws ec2 describe-instance-types --instance-types p4d.24xlarge\n"
+            "terraform apply -var instance_type=gpu_1x_h100_sxm5\n```\n")
+    binder = _binder("terraform/lambdalabs/README.md", text)
+    lines = text.splitlines()
+    assert not binder.binding(lines.index(next(x for x in lines if "check_capacity" in x)) + 1).bound
+    apply = lines.index(next(x for x in lines if x.startswith("terraform apply"))) + 1
+    assert binder.binding(apply).bound  # a command that sets up the deployment states what it runs on
+
+
+def test_an_alternative_offered_beside_the_deployments_setup_is_another_target() -> None:
+    gke = _manifest("version: 1\ndeployments:\n  - {name: gke, gpu: T4, count: 2, price_per_gpu_hour: 0.35, "
+                    "provider: gcp, instance_type: n1-standard-4, paths: [deploy/**]}\n")
+    text = ("```\ngcloud container node-pools create accel --accelerator type=nvidia-tesla-t4,count=1\n```\n\n"
+            "If user would like to experiment with A100 MIG partitioned GPU in GKE, create the pool with:\n"
+            "```\ngcloud container node-pools create accel \\\n  --accelerator type=nvidia-tesla-a100,count=1 \\\n"
+            "  --machine-type=a2-highgpu-1g\n```\n")
+    binder = LineBinder("deploy/README.md", text, gke.deployments[0], gke.deployments, gke.catalog, None,
+                        explicit=True)
+    lines = text.splitlines()
+    assert binder.binding(2).bound
+    assert not binder.binding(lines.index("  --machine-type=a2-highgpu-1g") + 1).bound
 
 
 def test_prose_and_comments_are_prose_code_is_not() -> None:

@@ -31,7 +31,7 @@ from app.catalog import Catalog, GpuMention, GpuSpec
 from app.formats import detect_format
 from app.formats.common import COMMENT_MARKERS, comment_start
 from app.manifest import Deployment
-from app.scope.profile import RepositoryProfile
+from app.scope.profile import MULTI_TARGET_MODELS, RepositoryProfile
 from app.scope.providers import (
     normalize_provider,
     provider_of_instance_type,
@@ -121,7 +121,8 @@ class LineBinder:
         if self._file_elsewhere is not None:
             return self._file_elsewhere
         for reason in (self._block_reason(line), self._output.get(line), self._comment_example(line),
-                       self._list_reason(line), self._row_reason(line), self._single_target(line)):
+                       self._query(line), self._list_reason(line), self._row_reason(line),
+                       self._single_target(line)):
             if reason is not None:
                 return LineBinding(False, reason)
         return BOUND
@@ -376,6 +377,12 @@ class LineBinder:
                 for number in body:
                     found.setdefault(number, "an example in the documentation (the text before the code block "
                                              "introduces it as one)")
+            elif body and _ALTERNATIVE_INTRO.search(intro) and not self._names_ours(body):
+                # Also in the deployment's own guide: "If you would like to experiment with A100 MIG, create
+                # the node pool with ..." offers another setup beside the deployment's.
+                for number in body:
+                    found.setdefault(number, "an alternative the documentation offers (the text before the code "
+                                             "block introduces it as an option), about another GPU")
         return found
 
     @cached_property
@@ -394,6 +401,39 @@ class LineBinder:
             elif opened:
                 body.append(number)
         return fences
+
+    def _query(self, line: int) -> str | None:
+        """A command that looks something up (`check_capacity.py --instance-type gpu_1x_h100_sxm5`, `aws ec2
+        describe-instance-types`, `gcloud compute accelerator-types list`) names what it asks about, not what
+        the deployment runs. Only commands of shell code: shell files and shell blocks of documents."""
+        if not self._shell_lines or line not in self._shell_lines or self._names_ours([line]):
+            return None
+        command = _PROMPT.sub("", self.lines[line - 1]).strip()
+        if command.startswith("#"):
+            return None  # a comment
+        words: list[str] = []
+        for token in command.split():
+            if token.startswith("-"):
+                break  # the options: what the command is asked about
+            if not words and ("=" in token or token in _INTERPRETERS):
+                continue  # `ENV=x python3 script.py`
+            words += _WORD_SPLIT.split(token.rsplit("/", 1)[-1].lower())
+            if len(words) >= 8:
+                break
+        verb = next((w for w in words if w in _QUERY_WORDS), None)
+        return f"a query: the command `{verb}` looks up what it names" if verb else None
+
+    @cached_property
+    def _shell_lines(self) -> frozenset[int]:
+        if self.format == "shell":
+            return frozenset(range(1, len(self.lines) + 1))
+        if self.format != "markdown":
+            return frozenset()
+        return frozenset(n for info, body in self._fences if (info.split() or [""])[0] in _SHELL_LANGUAGES
+                         for n in body)
+
+    def _names_ours(self, lines: list[int]) -> bool:
+        return any(self._is_ours(m.gpu) for n in lines for m in self._all_mentions.get(n, ()))
 
     def _mark_output(self, found: dict[int, str], info: str, body: list[int]) -> None:
         language = info.split()[0] if info else ""
@@ -467,8 +507,8 @@ class LineBinder:
 
     def _single_target(self, line: int) -> str | None:
         """In a repository whose files name many GPU models (a product, or deployments for many targets), a
-        block that names one other GPU and nothing of the deployment's (not its GPU, instance type or name)
-        describes that target: a guide for it, an example, a default for users (spec §1b)."""
+        block that names other GPUs and nothing of the deployment's (not its GPU, instance type or name)
+        describes those targets: a guide for one, an example, a product's defaults for users (spec §1b)."""
         if not self.profile.multi_target or self.explicit or self._was_ours:
             return None
         first, last = self._innermost_block(line)
@@ -494,7 +534,11 @@ class LineBinder:
         own_type = self.deployment.instance_type
         if own_type and own_type.lower().removeprefix("standard_") in before.lower():
             return True
-        return any(self._is_ours(m.gpu) for m in self.catalog.find_mentions(before))
+        models = _models(self.catalog.find_mentions(before))
+        others = [g for g in models if not self._is_ours(g)]
+        # A page that named ours among many GPUs ("Ampere and newer, such as A10, A100, H100, H200") was
+        # about GPUs in general, not the deployment's own file.
+        return len(others) < len(models) and len(others) < MULTI_TARGET_MODELS
 
     def _innermost_block(self, line: int) -> tuple[int, int]:
         best = (1, len(self.lines))
@@ -514,10 +558,9 @@ class LineBinder:
         if not mentions or any(self._is_ours(m.gpu) for m in mentions):
             return None
         models = _models(mentions)
-        if len(models) != 1:
-            return None
+        listed = " and ".join(g.name for g in models[:3]) + (" and others" if len(models) > 3 else "")
         return (f"another target: the repository names {len(self.profile.models)} or more other GPU models, and "
-                f"this block names only {models[0].name}")
+                f"this block names only {listed}")
 
     def _comment_example(self, line: int) -> str | None:
         """A line of a comment block that an earlier line of the block introduces as an example
@@ -595,7 +638,22 @@ class LineBinder:
 
     @cached_property
     def _structure(self) -> _Structure:
-        return _Structure(self.lines, self.markers if self.code else (), self.code)
+        return _Structure(self.lines, self.markers if self.code else (), self.code, self._fenced_comments)
+
+    @cached_property
+    def _fenced_comments(self) -> frozenset[int]:
+        """Comment lines of the code blocks of a prose document (`# t4g for g5g instances` above a list item
+        of a YAML block): like comments in code, they describe the item below them, they are not items."""
+        if self.code:
+            return frozenset()
+        found: set[int] = set()
+        for info, body in self._fences:
+            language = info.split()[0] if info else ""
+            if language in _SESSION_LANGUAGES or language in _OUTPUT_LANGUAGES:
+                continue  # `# ` starts a root prompt there, and output has no comments
+            markers = _FENCE_COMMENTS.get(language, ("#", "//"))
+            found.update(n for n in body if self.lines[n - 1].lstrip().startswith(markers))
+        return frozenset(found)
 
     @cached_property
     def _other_rows(self) -> dict[int, _Item]:
@@ -619,6 +677,13 @@ class LineBinder:
                 if not self._own_row(subject):
                     item.reason = (f"another row of a catalog: lines {run[0].first}-{run[-1].last} list "
                                    f"{listed} side by side; this row is about {subject[0].text}")
+                    rows[item.first] = item
+            for item, subject in zip(run, subjects, strict=True):
+                if not subject and item.shape in _DATA_ROWS:
+                    # `{SKU: "Standard_NG32ads_V620_v1", GPUMem: "32Gi"}` among rows of known GPUs: a row
+                    # about a GPU the catalog does not know, never the deployment's (which names its GPU)
+                    item.reason = (f"another row of a catalog: lines {run[0].first}-{run[-1].last} list "
+                                   f"{listed} side by side; this row names none of them")
                     rows[item.first] = item
         return rows
 
@@ -696,6 +761,17 @@ _EXAMPLE_INTRO = re.compile(
     r"|if\s+(?:you|users?)\s+(?:would\s+like|wants?|wish|prefer))",
     re.IGNORECASE,
 )
+_SHELL_LANGUAGES = frozenset({"", "sh", "bash", "shell", "zsh", "console", "shell-session", "sh-session", "terminal"})
+_INTERPRETERS = frozenset({"python", "python3", "bash", "sh", "sudo", "uv", "run", "poetry", "exec", "time"})
+_WORD_SPLIT = re.compile(r"[-_.]+")
+# Verbs of commands that look things up. Not `get`: `kubectl get nodes -l gpu=H100` checks the deployment.
+_QUERY_WORDS = frozenset({"check", "list", "describe", "query", "search", "lookup", "availability", "capacity",
+                          "inspect", "list-skus", "skus", "pricing", "prices"})
+_ALTERNATIVE_INTRO = re.compile(
+    r"\bif\s+(?:you|users?)\s+(?:would\s+like|wants?|wish|prefer)\s+to\s+(?:experiment|try|use\s+(?:a|an|the)\s+"
+    r"(?:different|other))|\balternatively\b|\boptionally\b|\binstead\s+of\s+(?:the|this)\b",
+    re.IGNORECASE,
+)
 _RST_UNDERLINE = re.compile(r"^([=\-~^\"'`#*+])\1{2,}\s*$")
 # Section titles of write-ups that are not claims about the deployment (spec §1b: benchmark write-ups).
 # Not "Example" or "Demo": a deployment's own guide walks through it under such titles.
@@ -705,6 +781,13 @@ _WRITEUP = re.compile(
 )
 _CONTINUED = re.compile(r"(?:\|\||&&|\bor|\band|[,(\[{+\\])$")
 _CONTINUATION_STARTS = ("||", "&&", "or ", "and ", ".", "+ ")
+# Line-comment markers of the languages of Markdown code blocks (others, and blocks without one: both).
+_FENCE_COMMENTS: dict[str, tuple[str, ...]] = {
+    **{lang: ("#",) for lang in ("yaml", "yml", "sh", "bash", "shell", "zsh", "python", "py", "toml", "dockerfile",
+                                 "ini", "conf", "make", "makefile", "r", "ruby", "perl")},
+    **{lang: ("//",) for lang in ("js", "javascript", "ts", "typescript", "go", "c", "cpp", "c++", "cuda", "java",
+                                  "rust", "jsonc", "json5", "kotlin", "scala", "swift", "csharp", "cs")},
+}  # HCL and Terraform take both
 _OUTPUT_LANGUAGES = frozenset({"log", "logs", "output", "console-output", "stdout", "stderr", "nvidia-smi"})
 _SESSION_LANGUAGES = frozenset({"console", "shell-session", "sh-session", "terminal", "pycon", "ipython"})
 _PROMPT = re.compile(r"^\s*(?:\$|#|>>>|\.\.\.|PS\s*\S*>|\w+@[\w.-]+:\S*[$#])\s")
@@ -749,6 +832,9 @@ def _alike(item: _Item, other: _Item) -> bool:
     return False
 
 
+# Shapes of rows that carry data (a struct literal, a map entry, a quoted value, an enum variant, a table
+# row): in a catalog of them, a row that names no known GPU is one more row about another target.
+_DATA_ROWS = frozenset({"literal", "entry", "scalar", "variant", "row"})
 _VARIANT = re.compile(r"^[A-Za-z_]\w*\s*(?:\([^()]*\))?\s*[,;|]?\s*$")
 _SCALAR = re.compile(r"""^(?:"[^"]*"|'[^']*')\s*,?\s*$""")
 _CLOSER = re.compile(r"^(?:[\]})]+\s*[,;]?|end|fi|esac|done|endif|endfor|endwhile)\s*$")
@@ -786,7 +872,8 @@ class _Structure:
     """Items by indentation: a line starts an item; the lines indented under it belong to it, and a
     closing line (`},`, `end`, `fi`) closes the item it is level with."""
 
-    def __init__(self, lines: list[str], markers: tuple[str, ...], code: bool) -> None:
+    def __init__(self, lines: list[str], markers: tuple[str, ...], code: bool,
+                 comment_lines: frozenset[int] = frozenset()) -> None:
         self.items: list[_Item] = []
         self.roots: list[_Item] = []
         self._owner: list[_Item | None] = [None] * (len(lines) + 2)
@@ -799,7 +886,7 @@ class _Structure:
                 self._owner[number] = stack[-1] if stack else None
                 leading = []
                 continue
-            if markers and comment_start(text, markers) == len(text) - len(text.lstrip()):
+            if number in comment_lines or (markers and comment_start(text, markers) == len(text) - len(text.lstrip())):
                 self._owner[number] = stack[-1] if stack else None
                 leading.append(number)
                 continue

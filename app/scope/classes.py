@@ -85,7 +85,8 @@ CLASSES: tuple[ExclusionClass, ...] = (
         # Not `*.example` / `values.example.yaml`: a template of the deployment's own configuration.
         files=("*.ipynb", "example_*.py", "examples.md", "benchmark.*", "benchmark_*", "benchmark-*",
                "benchmarks.*", "*_benchmark.*", "*-benchmark.*", "*_benchmarks.*", "*-benchmarks.*", "bench_*",
-               "demo.*", "demo_*", "*_demo.*", "*-demo.*"),
+               "demo.*", "demo_*", "*_demo.*", "*-demo.*", "quickstart.*", "quick-start.*", "quick_start.*",
+               "*-quickstart.*", "*_quickstart.*", "quickstart-*", "quickstart_*"),
     ),
     ExclusionClass(
         "logs",

@@ -44,6 +44,9 @@ class RepoResult:
     slug: str
     scan_findings: list[Finding] = field(default_factory=list)
     verdicts: Counter[str] = field(default_factory=Counter)  # tp / fp / unjudged
+    # Findings of the replayed pull requests that the head's scan does not have (one per fingerprint).
+    pull_verdicts: Counter[str] = field(default_factory=Counter)
+    judged: set[str] = field(default_factory=set)  # fingerprints counted, head or pull requests
     unjudged: list[dict[str, Any]] = field(default_factory=list)
     false_positives: list[str] = field(default_factory=list)
     pulls: list[tuple[str, str, list[Finding]]] = field(default_factory=list)  # sha, conclusion, failing
@@ -160,6 +163,13 @@ def _judge(ws: Workspace, commit: str, result: RepoResult, findings: list[Findin
         verdict = label.verdict if label else "unjudged"
         if count:
             result.verdicts[verdict] += 1
+            result.judged.add(finding.fingerprint)
+        elif finding.fingerprint not in result.judged:
+            result.pull_verdicts[verdict] += 1
+            result.judged.add(finding.fingerprint)
+            if label is not None and label.verdict == "fp":
+                result.false_positives.append(f"{finding.rule} {finding.path}:{finding.line} in pull request "
+                                              f"{commit[:10]} ({label.reason})")
         if label is None and not any(u["fingerprint"] == finding.fingerprint for u in result.unjudged):
             result.unjudged.append({
                 "commit": commit, "path": finding.path, "line": finding.line, "rule": finding.rule,
@@ -206,7 +216,7 @@ def _run_seed(ws: Workspace, source: GitSource, spec: dict[str, Any], seed: dict
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"))
-    parser.add_argument("--only", action="append", help="repository slugs (owner__name) to run")
+    parser.add_argument("--only", action="append", help="repository slugs (owner__name, comma-separated) to run")
     parser.add_argument("--scratch", type=Path, help="where scratch repositories go (default: a temp dir)")
     parser.add_argument("--no-pulls", action="store_true")
     parser.add_argument("--no-seeds", action="store_true")
@@ -218,7 +228,8 @@ def main(argv: list[str] | None = None) -> int:
 
     specs = sorted((HERE / "repos").glob("*.yaml"))
     if args.only:
-        specs = [s for s in specs if s.stem in args.only]
+        wanted = {slug for option in args.only for slug in option.split(",")}
+        specs = [s for s in specs if s.stem in wanted]
     scratch = args.scratch or Path(tempfile.mkdtemp(prefix="align-eval-"))
     results = []
     for spec_path in specs:
@@ -256,22 +267,33 @@ def _summary(results: list[RepoResult], args: argparse.Namespace) -> int:
     tp = sum(r.verdicts["tp"] for r in results)
     fp = sum(r.verdicts["fp"] for r in results)
     unjudged = sum(r.verdicts["unjudged"] for r in results)
+    pull_tp = sum(r.pull_verdicts["tp"] for r in results)
+    pull_fp = sum(r.pull_verdicts["fp"] for r in results)
+    pull_unjudged = sum(r.pull_verdicts["unjudged"] for r in results)
+    all_tp, all_fp = tp + pull_tp, fp + pull_fp
     seeds = [s for r in results for s in r.seeds]
     caught = sum(1 for _, ok, _ in seeds if ok)
     pulls = [p for r in results for p in r.pulls]
     failed_pulls = [p for p in pulls if p[1] == "failure"]
-    precision = tp / (tp + fp) if tp + fp else 1.0
+    precision = all_tp / (all_tp + all_fp) if all_tp + all_fp else None
     recall = caught / len(seeds) if seeds else 1.0
     over = [r.slug for r in results if len(r.scan_findings) > MAX_FINDINGS_AT_HEAD and r.verdicts["fp"]]
     figures = {
         "repositories": len(results), "findings": tp + fp + unjudged, "true": tp, "false": fp,
-        "unjudged": unjudged, "precision": round(precision, 4), "seeds": len(seeds), "seeds_caught": caught,
+        "unjudged": unjudged, "pull_request_findings": pull_tp + pull_fp + pull_unjudged, "pull_request_true": pull_tp,
+        "pull_request_false": pull_fp, "pull_request_unjudged": pull_unjudged,
+        "precision": round(precision, 4) if precision is not None else None,
+        "seeds": len(seeds), "seeds_caught": caught,
         "recall": round(recall, 4), "pulls": len(pulls), "pulls_failed": len(failed_pulls),
         "repos_over_25_with_false": over,
         "per_repo": {r.slug: {"findings": len(r.scan_findings), **r.verdicts} for r in results},
     }
     print(f"\n{len(results)} repositories: {tp + fp + unjudged} findings at head, {tp} true, {fp} false, "
-          f"{unjudged} not judged; precision {precision:.3f}")
+          f"{unjudged} not judged")
+    print(f"pull requests: {pull_tp + pull_fp + pull_unjudged} more findings, {pull_tp} true, {pull_fp} false, "
+          f"{pull_unjudged} not judged")
+    shown = f"{precision:.3f}" if precision is not None else "n/a (nothing judged)"
+    print(f"precision over all judged findings: {shown} ({all_tp} true of {all_tp + all_fp})")
     print(f"seeds: {caught}/{len(seeds)} caught, recall {recall:.3f}")
     print(f"replayed pull requests: {len(pulls)}, failed the check: {len(failed_pulls)}")
     if over:

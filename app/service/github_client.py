@@ -18,14 +18,16 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urljoin, urlsplit
 
 import jwt
 import requests
+import urllib3
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from github import Auth, Consts, GithubIntegration
@@ -50,6 +52,8 @@ TOKEN_PERMISSIONS = {
 TOKEN_REFRESH_MARGIN = 300.0  # seconds: tokens live 1 hour; renew 5 minutes before expiry
 USER_AGENT = f"align-bot/{__version__}"
 MAX_CLIENTS = 64
+MAX_REDIRECTS = 3  # GitHub sends the archive to another host once
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 T = TypeVar("T")
 
@@ -67,6 +71,11 @@ class GitHubCallError(Exception):
         self.method = method
         self.path = path
         self.status = status
+
+
+class ArchiveUnavailable(Exception):
+    """The archive could not be fetched from the host GitHub redirected to (unreachable, refused, an error
+    status, a broken-off stream). The API itself may be fine: read the files one by one."""
 
 
 @dataclass(frozen=True)
@@ -157,7 +166,8 @@ class GitHubGateway:
         self.clock = clock
         self.calls: list[Call] = []
         self.budget = budget or LocalRequestBudget(max_wait=settings.max_rate_limit_wait, clock=clock, sleep=sleep)
-        self._verify: bool | str = str(settings.ca_bundle) if settings.ca_bundle else True
+        # TLS verification, for PyGithub and for the archive and raw-file requests made without it
+        self.verify: bool | str = str(settings.ca_bundle) if settings.ca_bundle else True
         self._integration = GithubIntegration(
             # The key is parsed once: PyGithub would re-parse the PEM for every JWT (~50-65 ms of CPU with
             # the GIL held, stalling webhook answers in the embedded mode).
@@ -167,7 +177,7 @@ class GitHubGateway:
             base_url=settings.api_url,
             timeout=settings.request_timeout,
             user_agent=USER_AGENT,
-            verify=self._verify,
+            verify=self.verify,
             retry=0,
             seconds_between_requests=settings.seconds_between_requests,
             seconds_between_writes=settings.seconds_between_writes,
@@ -287,7 +297,7 @@ class GitHubGateway:
                     timeout=self.settings.request_timeout,
                     user_agent=USER_AGENT,
                     per_page=Consts.DEFAULT_PER_PAGE,
-                    verify=self._verify,
+                    verify=self.verify,
                     retry=0,
                     pool_size=None,
                     seconds_between_requests=self.settings.seconds_between_requests,
@@ -302,6 +312,14 @@ class GitHubGateway:
                 requester.close()
             self._requesters.clear()
         self._integration.close()
+
+
+def _chunks(response: requests.Response, size: int) -> Iterator[bytes]:
+    """The body as it arrives, undecoded; a connection that breaks off is the archive host's failure."""
+    try:
+        yield from response.raw.stream(size, decode_content=False)
+    except (urllib3.exceptions.HTTPError, OSError) as error:
+        raise ArchiveUnavailable(f"the archive download broke off ({type(error).__name__})") from None
 
 
 class RepoClient:
@@ -330,6 +348,7 @@ class RepoClient:
         settings = self.gateway.settings
         repeatable = method in ("GET", "PATCH", "PUT", "DELETE") if safe_to_repeat is None else safe_to_repeat
         attempt = 0
+        refreshed = False
         while True:
             self.gateway.admit(self.installation_id, method, path)
             with self.gateway.lock(self.installation_id):
@@ -345,12 +364,15 @@ class RepoClient:
                     self.gateway.record(method, path, 200, self.installation_id, headers)
                     return headers, data
             status = failure.status if isinstance(failure, GithubException) else None
+            if status == 401 and not refreshed:
+                # Refused before anything was done (the token expired or was revoked mid-review), so sending
+                # again once with a new token is safe, whatever attempt this was.
+                self.gateway.forget_token(self.installation_id, self.repository)
+                refreshed = True
+                continue
             if attempt >= settings.retries:
                 break
-            if status == 401 and attempt == 0:
-                # Refused before anything was done, so sending again with a fresh token is safe.
-                self.gateway.forget_token(self.installation_id, self.repository)
-            elif isinstance(failure, GithubException) and self.gateway.refused(self.installation_id, failure, attempt):
+            if isinstance(failure, GithubException) and self.gateway.refused(self.installation_id, failure, attempt):
                 # Refused by GitHub, so nothing was written: sending again (after the pause) is safe.
                 log.info("rate limited on %s %s; waiting as GitHub asks", method, path.split("?")[0])
             elif status is None or status >= 500:
@@ -405,39 +427,121 @@ class RepoClient:
     def commit_sha(self, ref: str) -> str:
         return str(self._get(f"{self._base}/commits/{quote(ref, safe='')}")["sha"])
 
-    def get_contents(self, path: str, ref: str) -> bytes | None:
+    def get_contents(self, path: str, ref: str, max_bytes: int | None = None) -> bytes | None:
+        """A file at `ref`, None when there is none. With `max_bytes`, a file over the contents API's 1 MB
+        is read raw instead (GitHub answers 403 "too large" otherwise), its first `max_bytes` only."""
         try:
             data = self._get(f"{self._base}/contents/{quote(path)}", {"ref": ref})
         except GitHubCallError as error:
             if error.status == 404:
                 return None
+            if error.status == 403 and max_bytes is not None and "too large" in str(error):
+                return self._raw_contents(path, ref, max_bytes)
             raise
         if not isinstance(data, dict) or data.get("type") != "file":
             return None  # a directory or a submodule
         return base64.b64decode(data.get("content") or "")
 
-    def stream_tarball(self, sha: str) -> Iterator[bytes]:
-        """The archive of one commit, following GitHub's redirect (auth is dropped for another host)."""
+    def _raw_contents(self, path: str, ref: str, max_bytes: int) -> bytes:
+        with requests.Session() as session:
+            url = f"{self._base}/contents/{quote(path)}?ref={quote(ref, safe='')}"
+            with self._follow(session, url, "application/vnd.github.raw") as response:
+                if response.status_code != 200:
+                    raise GitHubCallError("GET", url, response.status_code, "raw file download failed")
+                data = bytearray()
+                for chunk in _chunks(response, 65536):  # stop reading once enough has arrived
+                    data += chunk
+                    if len(data) >= max_bytes:
+                        break
+                return bytes(data[:max_bytes])
+
+    @contextmanager
+    def tarball(self, sha: str, chunk_size: int = 65536) -> Iterator[Iterator[bytes]]:
+        """The archive of one commit as a stream of compressed chunks (closed on leaving the block).
+
+        GitHub answers with a redirect to another host (codeload, which needs no token: the redirect carries
+        a short-lived one); the installation token is sent to the API's own origin only. A 401 at either
+        hop (a token that expired mid-review) is retried once with a new installation token. Failures of the
+        API hop raise GitHubCallError, of the archive host ArchiveUnavailable."""
         path = f"{self._base}/tarball/{sha}"
+        with requests.Session() as session:
+            response = self._follow(session, path, "application/vnd.github+json")
+            if response.status_code == 401:  # from the archive host: its redirect token, ask for a new one
+                response.close()
+                self.gateway.forget_token(self.installation_id, self.repository)
+                response = self._follow(session, path, "application/vnd.github+json")
+            with response:
+                if response.status_code != 200:
+                    raise ArchiveUnavailable(f"the archive host answered {response.status_code}")
+                yield _chunks(response, chunk_size)
+
+    def _follow(self, session: requests.Session, path: str, accept: str) -> requests.Response:
+        """GET `path` on the API (retried like any read, a 401 once with a new token), then its redirects,
+        without the token off the API's origin. Returns the last answer, its body unread."""
+        settings = self.gateway.settings
+        api = urlsplit(settings.api_url)
         attempt = 0
+        refreshed = False
         while True:
-            self.gateway.admit(self.installation_id, "GET", path)
+            response = self._api_get(session, path, accept)
+            status = response.status_code if response is not None else None
+            if status == 401 and not refreshed:
+                self.gateway.forget_token(self.installation_id, self.repository)
+                refreshed = True
+            elif status is not None and status < 500:
+                break
+            elif attempt >= settings.retries:
+                raise GitHubCallError("GET", path, status, "download failed")
+            else:
+                self.gateway.sleep(settings.retry_backoff * 2**attempt)
+                attempt += 1
+            if response is not None:
+                response.close()
+        assert response is not None
+        if status not in _REDIRECTS:
+            if status != 200:
+                response.close()
+                raise GitHubCallError("GET", path, status, "download failed")
+            return response
+        for _ in range(MAX_REDIRECTS):
+            location = urljoin(response.url, response.headers.get("location", ""))
+            response.close()
+            target = urlsplit(location)
+            headers = self._plain_headers(accept)
+            if (target.scheme, target.netloc) == (api.scheme, api.netloc):  # GHES without subdomain isolation
+                headers["Authorization"] = f"token {self.gateway.token(self.installation_id, self.repository)}"
             try:
-                with self.gateway.lock(self.installation_id):
-                    status, headers, chunks = self._requester.getStream(path, chunk_size=65536)
-                self.gateway.record("GET", path, status, self.installation_id, headers)
-                return iter(chunks)
-            except requests.HTTPError as error:
-                code = error.response.status_code if error.response is not None else None
-                self.gateway.record("GET", path, code, self.installation_id, None)
-                if attempt >= self.gateway.settings.retries or (code is not None and code < 500):
-                    raise GitHubCallError("GET", path, code, "tarball download failed") from None
+                response = session.get(location, headers=headers, allow_redirects=False, stream=True,
+                                       timeout=settings.request_timeout, verify=self.gateway.verify)
+            except requests.RequestException as error:
+                raise ArchiveUnavailable(f"the archive host {target.hostname} is unreachable "
+                                         f"({type(error).__name__})") from None
+            if response.status_code not in _REDIRECTS:
+                return response
+        response.close()
+        raise ArchiveUnavailable(f"more than {MAX_REDIRECTS} redirects")
+
+    def _api_get(self, session: requests.Session, path: str, accept: str) -> requests.Response | None:
+        """One GET on the API with the installation token; None when no answer came."""
+        settings = self.gateway.settings
+        self.gateway.admit(self.installation_id, "GET", path)
+        with self.gateway.lock(self.installation_id):
+            headers = {**self._plain_headers(accept),
+                       "Authorization": f"token {self.gateway.token(self.installation_id, self.repository)}"}
+            try:
+                response = session.get(settings.api_url + path, headers=headers, allow_redirects=False,
+                                       stream=True, timeout=settings.request_timeout, verify=self.gateway.verify)
             except requests.RequestException:
                 self.gateway.record("GET", path, None, self.installation_id, None)
-                if attempt >= self.gateway.settings.retries:
-                    raise GitHubCallError("GET", path, None, "tarball download failed") from None
-            self.gateway.sleep(self.gateway.settings.retry_backoff * 2**attempt)
-            attempt += 1
+                return None
+            self.gateway.record("GET", path, response.status_code, self.installation_id, dict(response.headers))
+            return response
+
+    @staticmethod
+    def _plain_headers(accept: str) -> dict[str, str]:
+        # identity: the body is decompressed by the reader that counts it, never by urllib3 on its own
+        return {"Accept": accept, "User-Agent": USER_AGENT, "Accept-Encoding": "identity",
+                "X-GitHub-Api-Version": "2022-11-28"}
 
     def permission(self, user: str) -> str:
         try:

@@ -53,6 +53,10 @@ TOKEN_REFRESH_MARGIN = 300.0  # seconds: tokens live 1 hour; renew 5 minutes bef
 USER_AGENT = f"align-bot/{__version__}"
 MAX_CLIENTS = 64
 MAX_REDIRECTS = 3  # GitHub sends the archive to another host once
+# An archive host that could not be reached (an egress firewall) is not tried again for this long: every
+# review would otherwise wait for its connect timeout before reading files one by one.
+ARCHIVE_HOST_PAUSE = 600.0
+ARCHIVE_CONNECT_TIMEOUT = 5.0  # seconds; a reachable host answers a connect at once
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 T = TypeVar("T")
@@ -187,6 +191,7 @@ class GitHubGateway:
         self._tokens: dict[tuple[int, str], _Token] = {}
         self._requesters: OrderedDict[tuple[int, str], Requester] = OrderedDict()  # least recently used first
         self._slug: str | None = settings.app_slug
+        self.archive_host_down_until = 0.0  # clock time; see ARCHIVE_HOST_PAUSE
 
     # -- shared state ---------------------------------------------------------------------------------
 
@@ -464,6 +469,8 @@ class RepoClient:
         hop (a token that expired mid-review) is retried once with a new installation token. Failures of the
         API hop raise GitHubCallError, of the archive host ArchiveUnavailable."""
         path = f"{self._base}/tarball/{sha}"
+        if self.gateway.clock() < self.gateway.archive_host_down_until:
+            raise ArchiveUnavailable("the archive host was unreachable a moment ago; not asked again yet")
         with requests.Session() as session:
             response = self._follow(session, path, "application/vnd.github+json")
             if response.status_code == 401:  # from the archive host: its redirect token, ask for a new one
@@ -510,10 +517,13 @@ class RepoClient:
             headers = self._plain_headers(accept)
             if (target.scheme, target.netloc) == (api.scheme, api.netloc):  # GHES without subdomain isolation
                 headers["Authorization"] = f"token {self.gateway.token(self.installation_id, self.repository)}"
+            timeout = (min(ARCHIVE_CONNECT_TIMEOUT, settings.request_timeout), settings.request_timeout)
             try:
                 response = session.get(location, headers=headers, allow_redirects=False, stream=True,
-                                       timeout=settings.request_timeout, verify=self.gateway.verify)
+                                       timeout=timeout, verify=self.gateway.verify)
             except requests.RequestException as error:
+                if isinstance(error, requests.ConnectionError):  # ConnectTimeout included
+                    self.gateway.archive_host_down_until = self.gateway.clock() + ARCHIVE_HOST_PAUSE
                 raise ArchiveUnavailable(f"the archive host {target.hostname} is unreachable "
                                          f"({type(error).__name__})") from None
             if response.status_code not in _REDIRECTS:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from app.service.github_client import ARCHIVE_HOST_PAUSE
 from app.simulator import Simulator
 from app.simulator.archive_shapes import gzip_bomb, pax_header_bomb
 
@@ -147,3 +148,20 @@ def test_the_archive_after_an_expired_token_still_goes_to_its_host_without_the_t
     assert tarball == [401, 302]
     assert [(c.status, c.authorization) for c in archive_calls(stack.sim)] == [(200, False)]
     assert not any("/contents/deploy" in c.path for c in stack.sim.calls)  # no fallback was needed
+
+
+def test_an_unreachable_archive_host_is_not_asked_again_for_a_while(app_key: tuple[str, str]) -> None:
+    """Behind an egress firewall every review would wait for a connect timeout before falling back."""
+    now = [1_000_000.0]
+    stack = start_stack(*app_key, gateway_options={"clock": lambda: now[0]})
+    try:
+        stack.sim.stop_archive_host()
+        _first, first = review(stack, "first")
+        _second, second = review(stack, "second")
+        assert second == first and first["annotations"]
+        assert len([c for c in stack.sim.calls if "/tarball/" in c.path]) == 1
+        now[0] += ARCHIVE_HOST_PAUSE + 1
+        review(stack, "third")
+        assert len([c for c in stack.sim.calls if "/tarball/" in c.path]) == 2  # asked again after the pause
+    finally:
+        stop_stack(stack)

@@ -165,3 +165,12 @@ def test_an_unreachable_archive_host_is_not_asked_again_for_a_while(app_key: tup
         assert len([c for c in stack.sim.calls if "/tarball/" in c.path]) == 2  # asked again after the pause
     finally:
         stop_stack(stack)
+
+
+def test_a_401_from_the_archive_host_asks_github_again_with_a_new_token(stack: Stack) -> None:
+    stack.sim.inject("GET", r"^/_codeload/", status=401)
+    _number, found = review(stack, "codeload-401")
+    assert [c.status for c in stack.sim.calls if "/tarball/" in c.path] == [302, 302]
+    assert [c.status for c in archive_calls(stack.sim)] == [401, 200]
+    assert len(stack.sim.tokens()) == 2 and found["annotations"]  # the review's, then one after the 401
+    assert not any("/contents/deploy" in c.path for c in stack.sim.calls)

@@ -544,7 +544,8 @@ class RepoClient:
             except requests.RequestException:
                 self.gateway.record("GET", path, None, self.installation_id, None)
                 return None
-            self.gateway.record("GET", path, response.status_code, self.installation_id, dict(response.headers))
+            headers = {name.lower(): value for name, value in response.headers.items()}  # as PyGithub's
+            self.gateway.record("GET", path, response.status_code, self.installation_id, headers)
             return response
 
     @staticmethod

@@ -57,6 +57,8 @@ class Simulator:
         # then carry the proxy's address, or PyGithub refuses to follow them.
         self.public_url: str | None = None
         self.send_check_suite_requested = False
+        # GitHub Enterprise Server without subdomain isolation serves archives from the API's own host
+        self.archives_on_api_host = False
 
     def _build_app(self) -> SimulatorApp:
         return SimulatorApp(
@@ -100,7 +102,7 @@ class Simulator:
     @property
     def archive_url(self) -> str:
         """The archive host's address (it stays the same after `stop_archive_host`)."""
-        return self._archive_server.url
+        return self.server_url if self.archives_on_api_host else self._archive_server.url
 
     def stop_archive_host(self) -> None:
         """Close the archive host: downloads GitHub redirects there get "connection refused", as behind an

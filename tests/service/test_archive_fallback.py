@@ -174,3 +174,11 @@ def test_a_401_from_the_archive_host_asks_github_again_with_a_new_token(stack: S
     assert [c.status for c in archive_calls(stack.sim)] == [401, 200]
     assert len(stack.sim.tokens()) == 2 and found["annotations"]  # the review's, then one after the 401
     assert not any("/contents/deploy" in c.path for c in stack.sim.calls)
+
+
+def test_an_archive_on_the_apis_own_origin_gets_the_token(stack: Stack) -> None:
+    """GitHub Enterprise Server without subdomain isolation redirects to its own host."""
+    stack.sim.archives_on_api_host = True
+    _number, found = review(stack, "ghes")
+    assert [(c.status, c.authorization) for c in archive_calls(stack.sim)] == [(200, True)]
+    assert found["annotations"] and not any("/contents/deploy" in c.path for c in stack.sim.calls)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import random
 import tarfile
 import tracemalloc
 from collections.abc import Iterable, Iterator
@@ -133,3 +134,31 @@ def test_a_cut_off_archive_is_refused(cut: str) -> None:
 def test_garbage_is_refused(garbage: bytes) -> None:
     with pytest.raises(ArchiveRefused):
         read_archive([garbage])
+
+
+def test_mutated_archives_are_read_or_refused_never_crash_the_reader() -> None:
+    """Random byte flips and cuts in the compressed and in the tar bytes (seeded): ArchiveRefused or a read
+    within the limits, nothing else."""
+    rng = random.Random(8)
+    entries = [(f"{TOP}/" + "d/" * 70 + f"f{i}.py", f"x = {i}\n".encode() * 50) for i in range(5)]
+    data = _tar_gz(entries)
+    raw = gzip.decompress(data)
+    limits = ArchiveLimits(unpacked=4 * MiB, kept=MiB, header_bytes=64 * 1024)
+    outcomes = {"read": 0, "refused": 0}
+    for case in range(400):
+        source = bytearray(raw if case % 2 else data)
+        for _ in range(rng.randint(1, 4)):
+            source[rng.randrange(len(source))] = rng.randrange(256)
+        if case % 5 == 0:
+            del source[rng.randrange(len(source)):]
+        body = gzip.compress(bytes(source)) if case % 2 else bytes(source)
+        stats = ReadStats()
+        try:
+            archive = read_archive([body], limits, stats)
+        except ArchiveRefused:
+            outcomes["refused"] += 1
+        else:
+            outcomes["read"] += 1
+            assert sum(map(len, archive.files.values())) <= limits.kept
+        assert stats.unpacked <= limits.unpacked + 64 * 1024
+    assert outcomes["read"] and outcomes["refused"]  # both kinds of mutation were met

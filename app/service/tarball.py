@@ -13,8 +13,9 @@ leave the tree are skipped.
 from __future__ import annotations
 
 import tarfile
+import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,7 @@ class ArchiveLimits:
     header_bytes: int = 1 * MiB  # one PAX or GNU long-name header (GitHub's hold a commit id or a path)
     file_bytes: int = MAX_FILE_BYTES + 1  # kept of one file: one byte more than the engine accepts, so an
     # oversized file is reported as too large rather than as unreadable
+    seconds: float = 60.0  # a host that drips the archive slowly leaves time to read the files one by one
 
 
 @dataclass
@@ -59,8 +61,11 @@ class ReadStats:
 class _Inflater:
     """A file-like `read(n)` over gzip chunks that never returns more than `n` bytes and stops at the limits."""
 
-    def __init__(self, chunks: Iterable[bytes], limits: ArchiveLimits, stats: ReadStats) -> None:
+    def __init__(self, chunks: Iterable[bytes], limits: ArchiveLimits, stats: ReadStats,
+                 clock: Callable[[], float]) -> None:
         self._chunks: Iterator[bytes] = iter(chunks)
+        self._clock = clock
+        self._deadline = clock() + limits.seconds
         self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip framing only
         self._pending = b""
         self._limits = limits
@@ -73,6 +78,8 @@ class _Inflater:
                 chunk = next(self._chunks, None)
                 if chunk is None:
                     raise ArchiveRefused("the archive ends before its gzip stream does (truncated)")
+                if self._clock() > self._deadline:
+                    raise ArchiveRefused(f"the archive took more than {self._limits.seconds:g} s to arrive")
                 self.stats.compressed += len(chunk)
                 if self.stats.compressed > self._limits.compressed:
                     raise ArchiveRefused(f"archive larger than {self._limits.compressed} bytes compressed")
@@ -141,11 +148,11 @@ def _relative(name: str) -> str | None:
 
 
 def read_archive(chunks: Iterable[bytes], limits: ArchiveLimits | None = None,
-                 stats: ReadStats | None = None) -> Archive:
+                 stats: ReadStats | None = None, clock: Callable[[], float] = time.monotonic) -> Archive:
     """The regular files of a .tar.gz arriving as `chunks`; raises ArchiveRefused (see the module doc)."""
     limits = limits or ArchiveLimits()
     stats = stats if stats is not None else ReadStats()
-    inflater = _Inflater(chunks, limits, stats)
+    inflater = _Inflater(chunks, limits, stats, clock)
     archive = Archive()
     kept = 0
     try:

@@ -162,3 +162,20 @@ def test_mutated_archives_are_read_or_refused_never_crash_the_reader() -> None:
             assert sum(map(len, archive.files.values())) <= limits.kept
         assert stats.unpacked <= limits.unpacked + 64 * 1024
     assert outcomes["read"] and outcomes["refused"]  # both kinds of mutation were met
+
+
+def test_an_archive_arriving_too_slowly_is_refused() -> None:
+    """Every chunk arrives within the socket timeout, but the whole would take longer than reading the files
+    one by one (a virtual clock: ten seconds pass per chunk)."""
+    now = [0.0]
+
+    def slow(data: bytes) -> Iterator[bytes]:
+        for start in range(0, len(data), 100):
+            now[0] += 10
+            yield data[start : start + 100]
+
+    data = _tar_gz([(f"{TOP}/a.bin", random.Random(1).randbytes(2000))])  # over 20 chunks: over 200 s
+    limits = ArchiveLimits(seconds=1000)
+    assert read_archive(slow(data), limits, clock=lambda: now[0]).files
+    with pytest.raises(ArchiveRefused, match="more than 60 s to arrive"):
+        read_archive(slow(data), ArchiveLimits(seconds=60), clock=lambda: now[0])

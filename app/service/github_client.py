@@ -17,17 +17,15 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, TypeVar
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import quote
 
 import jwt
 import requests
-import urllib3
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from github import Auth, Consts, GithubIntegration
@@ -52,12 +50,6 @@ TOKEN_PERMISSIONS = {
 TOKEN_REFRESH_MARGIN = 300.0  # seconds: tokens live 1 hour; renew 5 minutes before expiry
 USER_AGENT = f"align-bot/{__version__}"
 MAX_CLIENTS = 64
-MAX_REDIRECTS = 3  # GitHub sends the archive to another host once
-# An archive host that could not be reached (an egress firewall) is not tried again for this long: every
-# review would otherwise wait for its connect timeout before reading files one by one.
-ARCHIVE_HOST_PAUSE = 600.0
-ARCHIVE_CONNECT_TIMEOUT = 5.0  # seconds; a reachable host answers a connect at once
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 T = TypeVar("T")
 
@@ -75,11 +67,6 @@ class GitHubCallError(Exception):
         self.method = method
         self.path = path
         self.status = status
-
-
-class ArchiveUnavailable(Exception):
-    """The archive could not be fetched from the host GitHub redirected to (unreachable, refused, an error
-    status, a broken-off stream). The API itself may be fine: read the files one by one."""
 
 
 @dataclass(frozen=True)
@@ -191,7 +178,7 @@ class GitHubGateway:
         self._tokens: dict[tuple[int, str], _Token] = {}
         self._requesters: OrderedDict[tuple[int, str], Requester] = OrderedDict()  # least recently used first
         self._slug: str | None = settings.app_slug
-        self.archive_host_down_until = 0.0  # clock time; see ARCHIVE_HOST_PAUSE
+        self.archive_host_down_until = 0.0  # clock time; see github_stream.ARCHIVE_HOST_PAUSE
 
     # -- shared state ---------------------------------------------------------------------------------
 
@@ -319,14 +306,6 @@ class GitHubGateway:
         self._integration.close()
 
 
-def _chunks(response: requests.Response, size: int) -> Iterator[bytes]:
-    """The body as it arrives, undecoded; a connection that breaks off is the archive host's failure."""
-    try:
-        yield from response.raw.stream(size, decode_content=False)
-    except (urllib3.exceptions.HTTPError, OSError) as error:
-        raise ArchiveUnavailable(f"the archive download broke off ({type(error).__name__})") from None
-
-
 class RepoClient:
     """The GitHub operations of one review, on one repository, with an installation token."""
 
@@ -432,127 +411,18 @@ class RepoClient:
     def commit_sha(self, ref: str) -> str:
         return str(self._get(f"{self._base}/commits/{quote(ref, safe='')}")["sha"])
 
-    def get_contents(self, path: str, ref: str, max_bytes: int | None = None) -> bytes | None:
-        """A file at `ref`, None when there is none. With `max_bytes`, a file over the contents API's 1 MB
-        is read raw instead (GitHub answers 403 "too large" otherwise), its first `max_bytes` only."""
+    def get_contents(self, path: str, ref: str) -> bytes | None:
+        """A file at `ref`, None when there is none. Over 1 MB GitHub answers 403 "too large" (see
+        github_stream.raw_contents)."""
         try:
             data = self._get(f"{self._base}/contents/{quote(path)}", {"ref": ref})
         except GitHubCallError as error:
             if error.status == 404:
                 return None
-            if error.status == 403 and max_bytes is not None and "too large" in str(error):
-                return self._raw_contents(path, ref, max_bytes)
             raise
         if not isinstance(data, dict) or data.get("type") != "file":
             return None  # a directory or a submodule
         return base64.b64decode(data.get("content") or "")
-
-    def _raw_contents(self, path: str, ref: str, max_bytes: int) -> bytes:
-        with requests.Session() as session:
-            url = f"{self._base}/contents/{quote(path)}?ref={quote(ref, safe='')}"
-            with self._follow(session, url, "application/vnd.github.raw") as response:
-                if response.status_code != 200:
-                    raise GitHubCallError("GET", url, response.status_code, "raw file download failed")
-                data = bytearray()
-                for chunk in _chunks(response, 65536):  # stop reading once enough has arrived
-                    data += chunk
-                    if len(data) >= max_bytes:
-                        break
-                return bytes(data[:max_bytes])
-
-    @contextmanager
-    def tarball(self, sha: str, chunk_size: int = 65536) -> Iterator[Iterator[bytes]]:
-        """The archive of one commit as a stream of compressed chunks (closed on leaving the block).
-
-        GitHub answers with a redirect to another host (codeload, which needs no token: the redirect carries
-        a short-lived one); the installation token is sent to the API's own origin only. A 401 at either
-        hop (a token that expired mid-review) is retried once with a new installation token. Failures of the
-        API hop raise GitHubCallError, of the archive host ArchiveUnavailable."""
-        path = f"{self._base}/tarball/{sha}"
-        if self.gateway.clock() < self.gateway.archive_host_down_until:
-            raise ArchiveUnavailable("the archive host was unreachable a moment ago; not asked again yet")
-        with requests.Session() as session:
-            response = self._follow(session, path, "application/vnd.github+json")
-            if response.status_code == 401:  # from the archive host: its redirect token, ask for a new one
-                response.close()
-                self.gateway.forget_token(self.installation_id, self.repository)
-                response = self._follow(session, path, "application/vnd.github+json")
-            with response:
-                if response.status_code != 200:
-                    raise ArchiveUnavailable(f"the archive host answered {response.status_code}")
-                yield _chunks(response, chunk_size)
-
-    def _follow(self, session: requests.Session, path: str, accept: str) -> requests.Response:
-        """GET `path` on the API (retried like any read, a 401 once with a new token), then its redirects,
-        without the token off the API's origin. Returns the last answer, its body unread."""
-        settings = self.gateway.settings
-        api = urlsplit(settings.api_url)
-        attempt = 0
-        refreshed = False
-        while True:
-            response = self._api_get(session, path, accept)
-            status = response.status_code if response is not None else None
-            if status == 401 and not refreshed:
-                self.gateway.forget_token(self.installation_id, self.repository)
-                refreshed = True
-            elif status is not None and status < 500:
-                break
-            elif attempt >= settings.retries:
-                raise GitHubCallError("GET", path, status, "download failed")
-            else:
-                self.gateway.sleep(settings.retry_backoff * 2**attempt)
-                attempt += 1
-            if response is not None:
-                response.close()
-        assert response is not None
-        if status not in _REDIRECTS:
-            if status != 200:
-                response.close()
-                raise GitHubCallError("GET", path, status, "download failed")
-            return response
-        for _ in range(MAX_REDIRECTS):
-            location = urljoin(response.url, response.headers.get("location", ""))
-            response.close()
-            target = urlsplit(location)
-            headers = self._plain_headers(accept)
-            if (target.scheme, target.netloc) == (api.scheme, api.netloc):  # GHES without subdomain isolation
-                headers["Authorization"] = f"token {self.gateway.token(self.installation_id, self.repository)}"
-            timeout = (min(ARCHIVE_CONNECT_TIMEOUT, settings.request_timeout), settings.request_timeout)
-            try:
-                response = session.get(location, headers=headers, allow_redirects=False, stream=True,
-                                       timeout=timeout, verify=self.gateway.verify)
-            except requests.RequestException as error:
-                if isinstance(error, requests.ConnectionError):  # ConnectTimeout included
-                    self.gateway.archive_host_down_until = self.gateway.clock() + ARCHIVE_HOST_PAUSE
-                raise ArchiveUnavailable(f"the archive host {target.hostname} is unreachable "
-                                         f"({type(error).__name__})") from None
-            if response.status_code not in _REDIRECTS:
-                return response
-        response.close()
-        raise ArchiveUnavailable(f"more than {MAX_REDIRECTS} redirects")
-
-    def _api_get(self, session: requests.Session, path: str, accept: str) -> requests.Response | None:
-        """One GET on the API with the installation token; None when no answer came."""
-        settings = self.gateway.settings
-        self.gateway.admit(self.installation_id, "GET", path)
-        with self.gateway.lock(self.installation_id):
-            headers = {**self._plain_headers(accept),
-                       "Authorization": f"token {self.gateway.token(self.installation_id, self.repository)}"}
-            try:
-                response = session.get(settings.api_url + path, headers=headers, allow_redirects=False,
-                                       stream=True, timeout=settings.request_timeout, verify=self.gateway.verify)
-            except requests.RequestException:
-                self.gateway.record("GET", path, None, self.installation_id, None)
-                return None
-            headers = {name.lower(): value for name, value in response.headers.items()}  # as PyGithub's
-            self.gateway.record("GET", path, response.status_code, self.installation_id, headers)
-            return response
-
-    @staticmethod
-    def _plain_headers(accept: str) -> dict[str, str]:
-        # identity: the body is decompressed by the reader that counts it, never by urllib3 on its own
-        return {"Accept": accept, "User-Agent": USER_AGENT, "Accept-Encoding": "identity",
-                "X-GitHub-Api-Version": "2022-11-28"}
 
     def permission(self, user: str) -> str:
         try:

@@ -15,7 +15,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, get_args
 
-from app.service.github_client import RepoClient
+from app.service.github_client import GitHubCallError, RepoClient
+from app.service.github_stream import raw_contents, tarball
 from app.service.tarball import Archive, ArchiveLimits, read_archive
 from app.source import MAX_FILE_BYTES, ChangeStatus, FileChange, SourceError, added_lines_from_patch
 
@@ -108,7 +109,7 @@ class GitHubSource:
             self._archives[ref] = None  # archives switched off: their host (codeload) may be unreachable
         if ref not in self._archives:
             try:
-                with self.client.tarball(ref) as chunks:
+                with tarball(self.client, ref) as chunks:
                     self._archives[ref] = read_archive(chunks, self.limits)
             except Exception as error:  # whatever went wrong, the files can still be read one by one
                 log.warning("archive of %s unavailable (%s: %s); reading the files one by one",
@@ -122,8 +123,18 @@ class GitHubSource:
             if self._single_reads >= MAX_SINGLE_READS:
                 return None
             self._single_reads += 1
-            self._singles[key] = self.client.get_contents(path, ref, max_bytes=MAX_FILE_BYTES + 1)
+            self._singles[key] = self._contents(ref, path)
         return self._singles[key]
+
+    def _contents(self, ref: str, path: str) -> bytes | None:
+        try:
+            return self.client.get_contents(path, ref)
+        except GitHubCallError as error:
+            if error.status != 403 or "too large" not in str(error):
+                raise
+        # Over 1 MB: one byte more than the engine accepts, so that it is reported as too large (as from
+        # the archive) rather than failing the review.
+        return raw_contents(self.client, path, ref, MAX_FILE_BYTES + 1)
 
     def read(self, ref: str, path: str) -> bytes | None:
         if self._same_as_head(ref, path):

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from app.service.github_client import ARCHIVE_HOST_PAUSE
+from app.service.github_stream import ARCHIVE_HOST_PAUSE
 from app.simulator import Simulator
 from app.simulator.archive_shapes import gzip_bomb, pax_header_bomb
 

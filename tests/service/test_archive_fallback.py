@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from app.service.github_source import MAX_SINGLE_READS
 from app.service.github_stream import ARCHIVE_HOST_PAUSE
 from app.simulator import Simulator
 from app.simulator.archive_shapes import gzip_bomb, pax_header_bomb
@@ -182,3 +183,17 @@ def test_an_archive_on_the_apis_own_origin_gets_the_token(stack: Stack) -> None:
     _number, found = review(stack, "ghes")
     assert [(c.status, c.authorization) for c in archive_calls(stack.sim)] == [(200, True)]
     assert found["annotations"] and not any("/contents/deploy" in c.path for c in stack.sim.calls)
+
+
+def test_the_fallback_stays_within_its_read_budget_and_says_what_it_did_not_read(stack: Stack) -> None:
+    stack.sim.stop_archive_host()
+    files = {f"svc/m{i:03d}.py": f'GPU_MODEL = "H200"  # m{i}\n' for i in range(MAX_SINGLE_READS + 20)}
+    number, head = stack.open(files)
+    run = stack.last_run(head)
+    reads = [c for c in stack.sim.calls if "/contents/" in c.path]
+    assert len(reads) == MAX_SINGLE_READS
+    assert (run.status, run.conclusion) == ("completed", "failure")
+    unread = MAX_SINGLE_READS + 20 - len(run.annotations)
+    assert 20 <= unread <= 25  # the manifest's reads come out of the same budget
+    summary = stack.summaries(number)[0].body
+    assert summary.count("could not be read") == unread

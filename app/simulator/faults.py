@@ -19,6 +19,7 @@ class Fault:
     drop_connection: bool = False
     after_write: bool = False
     expire_tokens: bool = False  # the request finds the installation tokens issued so far expired
+    skip: int = 0  # matching requests let through before the fault fires
     hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -53,6 +54,9 @@ class Faults:
         with self._lock:
             for fault in self._faults:
                 if fault.expire_tokens == expire_tokens and not fault.exhausted and fault.matches(method, path):
+                    if fault.skip > 0:
+                        fault.skip -= 1
+                        continue
                     fault.hits += 1
                     return fault
         return None

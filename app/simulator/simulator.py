@@ -550,6 +550,7 @@ class Simulator:
         drop_connection: bool = False,
         after_write: bool = False,
         expire_tokens: bool = False,
+        skip: int = 0,
     ) -> Fault:
         """Make the next `times` matching requests fail (times=None: until `clear_faults`).
 
@@ -557,10 +558,11 @@ class Simulator:
         `delay` answers late; `drop_connection` closes the socket without answering; `after_write` performs
         the request, then answers `status` (default 502) — the write is stored although the client sees an
         error; `expire_tokens` (alone) expires every installation token issued so far just before the request
-        is authenticated: a token that runs out mid-review, at exactly that request.
+        is authenticated: a token that runs out mid-review, at exactly that request. `skip` lets that many
+        matching requests through first.
         """
         fault = Fault(method.upper(), re.compile(path_regex), status, times, retry_after, delay, drop_connection,
-                      after_write, expire_tokens)
+                      after_write, expire_tokens, skip)
         return self.faults.add(fault)
 
     def clear_faults(self) -> None:

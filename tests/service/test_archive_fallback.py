@@ -197,3 +197,12 @@ def test_the_fallback_stays_within_its_read_budget_and_says_what_it_did_not_read
     assert 20 <= unread <= 25  # the manifest's reads come out of the same budget
     summary = stack.summaries(number)[0].body
     assert summary.count("could not be read") == unread
+
+
+def test_a_401_after_a_server_error_is_still_retried_with_a_new_token(stack: Stack) -> None:
+    """The retry that follows a 502 finds the token expired: a 401 on any attempt gets its one renewal."""
+    stack.sim.inject("GET", r"/pulls/\d+/files$", status=502)
+    stack.sim.inject("GET", r"/pulls/\d+/files$", expire_tokens=True, skip=1)
+    _number, found = review(stack, "after-502")
+    assert [c.status for c in stack.sim.calls if c.path.endswith("/files")] == [502, 401, 200]
+    assert len(stack.sim.tokens()) == 2 and found["annotations"]

@@ -413,17 +413,19 @@ def test_contents_limits_and_media_types(world: World) -> None:
     assert [(d["name"], d["type"]) for d in directory] == [("a.py", "file")]
 
 
-def test_tarball_redirects_on_the_same_host_to_a_github_shaped_archive(world: World) -> None:
+def test_tarball_redirects_to_another_origin_serving_a_github_shaped_archive(world: World) -> None:
     location = world.repo().get_archive_link("tarball", world.head_sha)
-    assert location.startswith(f"{world.url}/")
-    archive = world.http.get(location)
+    assert location.startswith(f"{world.sim.archive_url}/") and world.sim.archive_url != world.url
+    archive = httpx.get(location)
     with tarfile.open(fileobj=io.BytesIO(archive.content), mode="r:gz") as tar:
         names = tar.getnames()
         top = f"{world.owner}-widgets-{world.head_sha[:7]}"
         assert f"{top}/src/a.py" in names and f"{top}/new.txt" in names
         member = tar.extractfile(f"{top}/new.txt")
         assert member is not None and member.read() == b"new\n"
-    assert world.http.get(location.split("?")[0]).status_code == 404  # no archive without the redirect's token
+    assert httpx.get(location.split("?")[0]).status_code == 404  # no archive without the redirect's token
+    codeload = [c for c in world.sim.calls if c.path.startswith("/_codeload/")]
+    assert codeload and not any(c.authorization for c in codeload)  # PyGithub was not asked to go there
 
 
 def test_trees_and_commits(world: World) -> None:

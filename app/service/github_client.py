@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -157,7 +157,8 @@ class GitHubGateway:
         self.clock = clock
         self.calls: list[Call] = []
         self.budget = budget or LocalRequestBudget(max_wait=settings.max_rate_limit_wait, clock=clock, sleep=sleep)
-        self._verify: bool | str = str(settings.ca_bundle) if settings.ca_bundle else True
+        # TLS verification, for PyGithub and for the archive and raw-file requests made without it
+        self.verify: bool | str = str(settings.ca_bundle) if settings.ca_bundle else True
         self._integration = GithubIntegration(
             # The key is parsed once: PyGithub would re-parse the PEM for every JWT (~50-65 ms of CPU with
             # the GIL held, stalling webhook answers in the embedded mode).
@@ -167,7 +168,7 @@ class GitHubGateway:
             base_url=settings.api_url,
             timeout=settings.request_timeout,
             user_agent=USER_AGENT,
-            verify=self._verify,
+            verify=self.verify,
             retry=0,
             seconds_between_requests=settings.seconds_between_requests,
             seconds_between_writes=settings.seconds_between_writes,
@@ -177,6 +178,7 @@ class GitHubGateway:
         self._tokens: dict[tuple[int, str], _Token] = {}
         self._requesters: OrderedDict[tuple[int, str], Requester] = OrderedDict()  # least recently used first
         self._slug: str | None = settings.app_slug
+        self.archive_host_down_until = 0.0  # clock time; see github_stream.ARCHIVE_HOST_PAUSE
 
     # -- shared state ---------------------------------------------------------------------------------
 
@@ -287,7 +289,7 @@ class GitHubGateway:
                     timeout=self.settings.request_timeout,
                     user_agent=USER_AGENT,
                     per_page=Consts.DEFAULT_PER_PAGE,
-                    verify=self._verify,
+                    verify=self.verify,
                     retry=0,
                     pool_size=None,
                     seconds_between_requests=self.settings.seconds_between_requests,
@@ -330,6 +332,7 @@ class RepoClient:
         settings = self.gateway.settings
         repeatable = method in ("GET", "PATCH", "PUT", "DELETE") if safe_to_repeat is None else safe_to_repeat
         attempt = 0
+        refreshed = False
         while True:
             self.gateway.admit(self.installation_id, method, path)
             with self.gateway.lock(self.installation_id):
@@ -345,12 +348,15 @@ class RepoClient:
                     self.gateway.record(method, path, 200, self.installation_id, headers)
                     return headers, data
             status = failure.status if isinstance(failure, GithubException) else None
+            if status == 401 and not refreshed:
+                # Refused before anything was done (the token expired or was revoked mid-review), so sending
+                # again once with a new token is safe, whatever attempt this was.
+                self.gateway.forget_token(self.installation_id, self.repository)
+                refreshed = True
+                continue
             if attempt >= settings.retries:
                 break
-            if status == 401 and attempt == 0:
-                # Refused before anything was done, so sending again with a fresh token is safe.
-                self.gateway.forget_token(self.installation_id, self.repository)
-            elif isinstance(failure, GithubException) and self.gateway.refused(self.installation_id, failure, attempt):
+            if isinstance(failure, GithubException) and self.gateway.refused(self.installation_id, failure, attempt):
                 # Refused by GitHub, so nothing was written: sending again (after the pause) is safe.
                 log.info("rate limited on %s %s; waiting as GitHub asks", method, path.split("?")[0])
             elif status is None or status >= 500:
@@ -406,6 +412,8 @@ class RepoClient:
         return str(self._get(f"{self._base}/commits/{quote(ref, safe='')}")["sha"])
 
     def get_contents(self, path: str, ref: str) -> bytes | None:
+        """A file at `ref`, None when there is none. Over 1 MB GitHub answers 403 "too large" (see
+        github_stream.raw_contents)."""
         try:
             data = self._get(f"{self._base}/contents/{quote(path)}", {"ref": ref})
         except GitHubCallError as error:
@@ -415,29 +423,6 @@ class RepoClient:
         if not isinstance(data, dict) or data.get("type") != "file":
             return None  # a directory or a submodule
         return base64.b64decode(data.get("content") or "")
-
-    def stream_tarball(self, sha: str) -> Iterator[bytes]:
-        """The archive of one commit, following GitHub's redirect (auth is dropped for another host)."""
-        path = f"{self._base}/tarball/{sha}"
-        attempt = 0
-        while True:
-            self.gateway.admit(self.installation_id, "GET", path)
-            try:
-                with self.gateway.lock(self.installation_id):
-                    status, headers, chunks = self._requester.getStream(path, chunk_size=65536)
-                self.gateway.record("GET", path, status, self.installation_id, headers)
-                return iter(chunks)
-            except requests.HTTPError as error:
-                code = error.response.status_code if error.response is not None else None
-                self.gateway.record("GET", path, code, self.installation_id, None)
-                if attempt >= self.gateway.settings.retries or (code is not None and code < 500):
-                    raise GitHubCallError("GET", path, code, "tarball download failed") from None
-            except requests.RequestException:
-                self.gateway.record("GET", path, None, self.installation_id, None)
-                if attempt >= self.gateway.settings.retries:
-                    raise GitHubCallError("GET", path, None, "tarball download failed") from None
-            self.gateway.sleep(self.gateway.settings.retry_backoff * 2**attempt)
-            attempt += 1
 
     def permission(self, user: str) -> str:
         try:

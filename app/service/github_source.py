@@ -1,8 +1,10 @@
 """A `RepoSource` that reads a pull request through GitHub's API at exact commit SHAs.
 
 Changed files come from the pull request files API (patches included, up to 3,000 files); file contents
-from ONE tarball of the commit, held in memory; single files at other commits (the base `align.yaml`)
-from the contents API, unless the change leaves the file alone (then the head's copy is the same).
+from ONE tarball of the commit, read as a stream within limits and held in memory; single files at other
+commits (the base `align.yaml`) from the contents API, unless the change leaves the file alone (then the
+head's copy is the same). When the archive cannot be had (its host unreachable, an error, garbage, a cut-off
+stream, over a limit), every file is read through the contents API instead, within MAX_SINGLE_READS.
 Nothing is checked out and nothing from the pull request is executed.
 """
 
@@ -13,15 +15,16 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, get_args
 
-from app.service.github_client import RepoClient
-from app.service.tarball import Archive, ArchiveTooLarge, download, read_archive
-from app.source import ChangeStatus, FileChange, SourceError, added_lines_from_patch
+from app.service.github_client import GitHubCallError, RepoClient
+from app.service.github_stream import raw_contents, tarball
+from app.service.tarball import Archive, ArchiveLimits, read_archive
+from app.source import MAX_FILE_BYTES, ChangeStatus, FileChange, SourceError, added_lines_from_patch
 
 log = logging.getLogger("align.source")
 
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 _STATUSES = frozenset(get_args(ChangeStatus))
-MAX_SINGLE_READS = 300  # contents-API reads allowed when the archive is too large to download
+MAX_SINGLE_READS = 300  # contents-API reads allowed when the archive cannot be read
 PULL_FILES_CAP = 3000  # GitHub lists at most this many files of a pull request
 COMPARE_FILES_CAP = 300  # ... and of a comparison
 
@@ -53,17 +56,18 @@ class GitHubSource:
         max_files: int = 3000,
         max_archive_bytes: int = 200 * 1024 * 1024,
         max_extracted_bytes: int = 512 * 1024 * 1024,
+        limits: ArchiveLimits | None = None,
     ) -> None:
+        """`limits` (default: ArchiveLimits' own, with the two byte limits given) bound the archive read."""
         self.client = client
         self.pull_number = pull_number
         self.head = head  # the commit under review: read from its archive
         self.pull_head = pull_head or head  # the pull request's current head: its files API describes it
         self.max_files = max_files
-        self.max_archive_bytes = max_archive_bytes
-        self.max_extracted_bytes = max_extracted_bytes
+        self.limits = limits or ArchiveLimits(compressed=max_archive_bytes, kept=max_extracted_bytes)
         self._changes: dict[tuple[str, str], list[FileChange]] = {}
         self._complete: dict[tuple[str, str], bool] = {}  # the listing names every changed path
-        self._archives: dict[str, Archive | None] = {}  # None: too large, read file by file
+        self._archives: dict[str, Archive | None] = {}  # None: unavailable, read file by file
         self._single_reads = 0
         self._singles: dict[tuple[str, str], bytes | None] = {}
 
@@ -101,14 +105,15 @@ class GitHubSource:
         return path not in touched
 
     def _archive(self, ref: str) -> Archive | None:
-        if ref not in self._archives and self.max_archive_bytes <= 0:
+        if ref not in self._archives and self.limits.compressed <= 0:
             self._archives[ref] = None  # archives switched off: their host (codeload) may be unreachable
         if ref not in self._archives:
             try:
-                data = download(self.client.stream_tarball(ref), self.max_archive_bytes)
-                self._archives[ref] = read_archive(data, self.max_extracted_bytes)
-            except ArchiveTooLarge:
-                log.warning("archive of %s is too large; reading changed files one by one", ref[:7])
+                with tarball(self.client, ref) as chunks:
+                    self._archives[ref] = read_archive(chunks, self.limits)
+            except Exception as error:  # whatever went wrong, the files can still be read one by one
+                log.warning("archive of %s unavailable (%s: %s); reading the files one by one",
+                            ref[:7], type(error).__name__, str(error)[:300])
                 self._archives[ref] = None
         return self._archives[ref]
 
@@ -118,8 +123,18 @@ class GitHubSource:
             if self._single_reads >= MAX_SINGLE_READS:
                 return None
             self._single_reads += 1
-            self._singles[key] = self.client.get_contents(path, ref)
+            self._singles[key] = self._contents(ref, path)
         return self._singles[key]
+
+    def _contents(self, ref: str, path: str) -> bytes | None:
+        try:
+            return self.client.get_contents(path, ref)
+        except GitHubCallError as error:
+            if error.status != 403 or "too large" not in str(error):
+                raise
+        # Over 1 MB: one byte more than the engine accepts, so that it is reported as too large (as from
+        # the archive) rather than failing the review.
+        return raw_contents(self.client, path, ref, MAX_FILE_BYTES + 1)
 
     def read(self, ref: str, path: str) -> bytes | None:
         if self._same_as_head(ref, path):
@@ -152,11 +167,9 @@ class GitHubSource:
     def texts(self, ref: str, paths: Iterable[str]) -> dict[str, str]:
         """Head texts of already-read files for the report (no extra request)."""
         archive = self._archives.get(ref)
-        if archive is None:
-            return {}
         out: dict[str, str] = {}
         for path in paths:
-            data = archive.files.get(path)
+            data = archive.files.get(path) if archive is not None else self._singles.get((ref, path))
             if data is not None:
                 try:
                     out[path] = data.decode("utf-8")

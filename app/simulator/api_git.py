@@ -7,7 +7,7 @@ import secrets
 import tarfile
 from urllib.parse import quote
 
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from app.simulator import errors
 from app.simulator.diff import diff_trees, render_unified
@@ -221,8 +221,12 @@ def register(routes: Routes) -> None:
             raise errors.not_found()
         commit = repo.git.commits[ctx.params["sha"]]
         filename = f"{repo.owner.login}-{repo.name}-{commit.sha[:7]}.tar.gz"
-        return Response(make_tarball(repo, commit), media_type="application/x-gzip",
-                        headers={"content-disposition": f"attachment; filename={filename}"})
+        headers = {"content-disposition": f"attachment; filename={filename}"}
+        archive = make_tarball(repo, commit)
+        body = archive if ctx.state.archive_body is None else ctx.state.archive_body(archive)
+        if isinstance(body, bytes):
+            return Response(body, media_type="application/x-gzip", headers=headers)
+        return StreamingResponse(iter(body), media_type="application/x-gzip", headers=headers)
 
     @routes.add("GET", "/{owner}/{repo}/raw/{ref}/{path:path}", auth="installation", permission=CONTENTS)
     def raw_file(ctx: Ctx) -> Response:

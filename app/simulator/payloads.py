@@ -54,8 +54,8 @@ class Shapes:
     def __init__(self, base: str, state: State, codeload_base: str | None = None) -> None:
         self.base = base.rstrip("/")
         self.state = state
-        # archives live on another host on GitHub (codeload.github.com); here: the server's own listening
-        # address, which stays reachable when clients talk to the API through a proxy
+        # archives live on another host on GitHub (codeload.github.com); here: a second listening address
+        # (another origin), which stays reachable when clients talk to the API through a proxy
         self.codeload_base = (codeload_base or base).rstrip("/")
 
     def api(self, path: str) -> str:

@@ -32,6 +32,7 @@ class Call:
     status: int
     time: float
     duration: float
+    authorization: bool = False  # an Authorization header came with it
 
 
 @dataclass
@@ -81,7 +82,7 @@ class SimulatorApp:
         state: State,
         *,
         public_url: Callable[[], str],
-        server_url: Callable[[], str],
+        archive_url: Callable[[], str],
         faults: Faults,
         budgets: PrimaryLimits,
         secondary: SecondaryLimits,
@@ -90,7 +91,7 @@ class SimulatorApp:
     ) -> None:
         self.state = state
         self.public_url = public_url
-        self.server_url = server_url
+        self.archive_url = archive_url
         self.faults = faults
         self.budgets = budgets
         self.secondary = secondary
@@ -107,8 +108,9 @@ class SimulatorApp:
         def record(status: int) -> None:
             nonlocal recorded
             recorded = True
+            authorization = any(name.lower() == b"authorization" for name, _ in scope.get("headers", []))
             self.calls.add(Call(scope["method"], scope["path"], scope.get("query_string", b"").decode(), status,
-                                started, time.time() - started))
+                                started, time.time() - started, authorization))
 
         async def tracking_send(message: Message) -> None:
             # record before the client can see the answer, so `calls` is complete once a request returns
@@ -128,6 +130,8 @@ class SimulatorApp:
     async def _respond(self, request: Request, scope: Scope) -> Response | None:
         request_id = new_request_id()
         raw_body = await request.body()
+        if self.faults.take(request.method, request.url.path, expire_tokens=True) is not None:
+            self.state.expire_tokens()
         admitted = self._admit(request, request_id)
         if isinstance(admitted, Response):
             return admitted
@@ -188,7 +192,7 @@ class SimulatorApp:
             try:
                 self._check_caller(route, principal, request.method)
                 require_permission(principal, route.permissions)
-                shapes = Shapes(self.public_url(), self.state, self.server_url())
+                shapes = Shapes(self.public_url(), self.state, self.archive_url())
                 ctx = Ctx(request, params, principal, self.state, shapes, raw_body, self.budgets)
                 return route.handler(ctx)
             except GitHubError as error:

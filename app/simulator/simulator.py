@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from app.simulator.events import Events
@@ -50,17 +50,21 @@ class Simulator:
         self._calls = CallLog()
         self._webhooks = WebhookSender()
         self._server = BackgroundServer(self._build_app(), host, port)
+        # GitHub redirects archive downloads to another host (codeload.github.com): another port here
+        self._archive_server = BackgroundServer(self._build_app(), host, 0)
         self._started = False
         # Clients may reach the server through a proxy (Prism in the contract tests): URLs in responses must
         # then carry the proxy's address, or PyGithub refuses to follow them.
         self.public_url: str | None = None
         self.send_check_suite_requested = False
+        # GitHub Enterprise Server without subdomain isolation serves archives from the API's own host
+        self.archives_on_api_host = False
 
     def _build_app(self) -> SimulatorApp:
         return SimulatorApp(
             self.state,
             public_url=lambda: self.base_url,
-            server_url=lambda: self.server_url,
+            archive_url=lambda: self.archive_url,
             faults=self.faults,
             budgets=self.budgets,
             secondary=self.secondary,
@@ -74,11 +78,13 @@ class Simulator:
         """Start serving; returns the base URL to give PyGithub (`base_url=`) and the service."""
         if not self._started:
             self._server.start()
+            self._archive_server.start()
             self._started = True
         return self.base_url
 
     def stop(self) -> None:
         self._server.stop()
+        self._archive_server.stop()
         self._webhooks.close()
         self._started = False
 
@@ -92,6 +98,22 @@ class Simulator:
     @property
     def base_url(self) -> str:
         return (self.public_url or self._server.url).rstrip("/")
+
+    @property
+    def archive_url(self) -> str:
+        """The archive host's address (it stays the same after `stop_archive_host`)."""
+        return self.server_url if self.archives_on_api_host else self._archive_server.url
+
+    def stop_archive_host(self) -> None:
+        """Close the archive host: downloads GitHub redirects there get "connection refused", as behind an
+        egress firewall that only lets the API through."""
+        self._archive_server.stop()
+
+    def serve_archives_as(self, body: Callable[[bytes], bytes | Iterable[bytes]] | None) -> None:
+        """The archive host answers 200 with `body(archive)` instead of the archive: garbage, a cut-off
+        stream, a gzip bomb (an iterable is streamed, so a large one is never held). None: archives again."""
+        with self.state.lock:
+            self.state.archive_body = body
 
     @property
     def server_url(self) -> str:
@@ -503,10 +525,7 @@ class Simulator:
 
     def expire_tokens(self, installation_id: int | None = None) -> None:
         """Make issued tokens invalid now (GitHub then answers 401 "Bad credentials")."""
-        with self.state.lock:
-            for token in self.state.tokens.values():
-                if installation_id in (None, token.installation_id):
-                    token.expires_at = 0.0
+        self.state.expire_tokens(installation_id)
 
     # requests received
 
@@ -530,16 +549,20 @@ class Simulator:
         delay: float = 0.0,
         drop_connection: bool = False,
         after_write: bool = False,
+        expire_tokens: bool = False,
+        skip: int = 0,
     ) -> Fault:
         """Make the next `times` matching requests fail (times=None: until `clear_faults`).
 
         status 5xx answers a server error; 403/429 a secondary rate limit (with `retry_after` seconds);
         `delay` answers late; `drop_connection` closes the socket without answering; `after_write` performs
         the request, then answers `status` (default 502) — the write is stored although the client sees an
-        error.
+        error; `expire_tokens` (alone) expires every installation token issued so far just before the request
+        is authenticated: a token that runs out mid-review, at exactly that request. `skip` lets that many
+        matching requests through first.
         """
         fault = Fault(method.upper(), re.compile(path_regex), status, times, retry_after, delay, drop_connection,
-                      after_write)
+                      after_write, expire_tokens, skip)
         return self.faults.add(fault)
 
     def clear_faults(self) -> None:

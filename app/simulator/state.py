@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -217,11 +217,20 @@ class State:
         self.issue_comments: dict[int, IssueComment] = {}
         self.reactions: dict[int, Reaction] = {}
         self.archive_tokens: dict[str, tuple[str, str, float]] = {}  # codeload token -> (repo, sha, expiry)
+        # what the archive host sends instead of an archive (garbage, a cut-off stream, a bomb); None: the archive
+        self.archive_body: Callable[[bytes], bytes | Iterable[bytes]] | None = None
         self._diff_cache: dict[tuple[str, str, str], list[FileDiff]] = {}
 
     @staticmethod
     def now() -> float:
         return time.time()
+
+    def expire_tokens(self, installation_id: int | None = None) -> None:
+        """Make issued installation tokens invalid now (GitHub then answers 401 "Bad credentials")."""
+        with self.lock:
+            for token in self.tokens.values():
+                if installation_id in (None, token.installation_id):
+                    token.expires_at = 0.0
 
     def next_id(self, kind: str) -> int:
         # distinct, realistic-looking ranges per kind, so an issue comment id never equals a review id

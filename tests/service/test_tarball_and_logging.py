@@ -1,4 +1,5 @@
-"""In-memory archive reading with limits; JSON logs with context and no secrets; settings loading."""
+"""Archive reading (files kept, what is skipped); JSON logs with context and no secrets; settings loading.
+The archive's limits are tested in test_archive_limits.py."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 from app.service.logging_setup import JsonFormatter, log_context, redact
 from app.service.settings import SettingsError, get_settings
-from app.service.tarball import ArchiveTooLarge, download, read_archive
+from app.service.tarball import ArchiveLimits, ArchiveRefused, read_archive
 from app.source import MAX_FILE_BYTES
 
 
@@ -40,22 +41,23 @@ def test_archive_keeps_regular_files_only() -> None:
         ("octo-repo-abc/../../escape", b"x", b"file"),
         ("octo-repo-abc/big.bin", b"x" * (MAX_FILE_BYTES + 10), b"file"),
     ])
-    archive = read_archive(data, max_extracted=10 * MAX_FILE_BYTES)
+    archive = read_archive([data], ArchiveLimits(kept=10 * MAX_FILE_BYTES))
     assert set(archive.files) == {"align.yaml", "src/app.py", "big.bin"}
     assert len(archive.files["big.bin"]) == MAX_FILE_BYTES + 1  # enough to be reported as too large
-    assert not archive.truncated
 
 
-def test_archive_extraction_budget() -> None:
+def test_archive_over_the_kept_bytes_is_refused_not_cut() -> None:
     data = _archive([(f"top/f{i}.txt", b"x" * 100, b"file") for i in range(10)])
-    archive = read_archive(data, max_extracted=450)
-    assert len(archive.files) == 4 and archive.truncated
+    assert len(read_archive([data], ArchiveLimits(kept=1000)).files) == 10
+    with pytest.raises(ArchiveRefused, match="more than 450 bytes of files"):
+        read_archive([data], ArchiveLimits(kept=450))
 
 
-def test_download_limit() -> None:
-    assert download([b"ab", b"cd"], 4) == b"abcd"
-    with pytest.raises(ArchiveTooLarge):
-        download([b"ab", b"cde"], 4)
+def test_archive_over_the_compressed_limit_is_refused() -> None:
+    data = _archive([("top/a.txt", b"x", b"file")])
+    assert read_archive([data[:10], data[10:]], ArchiveLimits(compressed=len(data))).files == {"a.txt": b"x"}
+    with pytest.raises(ArchiveRefused, match="compressed"):
+        read_archive([data[:10], data[10:]], ArchiveLimits(compressed=len(data) - 1))
 
 
 def test_json_logs_carry_context_and_hide_tokens() -> None:

@@ -9,11 +9,9 @@ validated part by part with strict pydantic models, so one run reports every pro
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Collection, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -23,6 +21,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from app.catalog import Catalog, GpuSpec
 from app.catalog.data import CatalogEntryError
+from app.path_glob import compile_glob
 from app.scope.classes import CLASS_NAMES
 
 MANIFEST_PATHS = ("align.yaml", ".github/align.yaml")
@@ -127,38 +126,7 @@ def matches_any(path: str, patterns: Sequence[str]) -> bool:
     """gitignore-like: `**` crosses directories, `*` and `?` do not; a pattern without a slash matches at
     any depth; a pattern also matches everything below a directory it names."""
     path = path.lstrip("/").removeprefix("./")
-    return any(_glob(pattern).fullmatch(path) for pattern in patterns)
-
-
-@lru_cache(maxsize=1024)
-def _glob(pattern: str) -> re.Pattern[str]:
-    text = pattern.strip().removeprefix("./")
-    anchored = "/" in text.rstrip("/")
-    text = text.strip("/")
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        if text.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif text.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif text[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif text[i] == "?":
-            out.append("[^/]")
-            i += 1
-        elif text[i] == "[" and "]" in text[i + 2 :]:
-            close = text.index("]", i + 2)
-            body = text[i + 1 : close]
-            out.append("[" + ("^" + body[1:] if body.startswith("!") else body).replace("\\", "\\\\") + "]")
-            i = close + 1
-        else:
-            out.append(re.escape(text[i]))
-            i += 1
-    return re.compile(("" if anchored else "(?:.*/)?") + "".join(out) + "(?:/.*)?", re.DOTALL)
+    return any(compile_glob(pattern).matches(path) for pattern in patterns)
 
 
 # --- the schema -------------------------------------------------------------------------------------------

@@ -1,0 +1,65 @@
+"""The engine's work is linear in the line and the file (issue 8, item 9): suggestions are verified by
+applying a file's fixes together, edits are found without diffing whole lines, and nothing is found or
+suggested differently for it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import ClassVar
+
+import pytest
+
+from app import engine
+from app.context import ReviewContext
+from app.findings import Finding, Severity
+from app.rule_api import BaseRule, builtin_rules
+from tests.helpers import make_context
+
+
+class _Passes(BaseRule):
+    """Counts the passes the engine makes over the text (every rule runs once per pass)."""
+
+    id = "pass-counter"
+    default_severity = Severity.NOTICE
+    file_local = True
+    lines_read: ClassVar[list[int]] = []
+
+    def check(self, ctx: ReviewContext) -> Iterator[Finding]:
+        self.lines_read.append(sum(len(f.lines) for f in ctx.files))
+        return iter(())
+
+
+def test_a_suggestion_on_every_line_is_verified_in_one_more_pass_over_the_file() -> None:
+    lines = 2_900
+    ctx = make_context({"deploy/gpus.py": "".join(f'GPU_{n} = "H200"\n' for n in range(lines))})
+    _Passes.lines_read.clear()
+    findings = engine.run_rules(ctx, [*builtin_rules(), _Passes()], workers=1)
+    fixed = [f for f in findings if f.rule == "gpu-model-mismatch"]
+    assert len(fixed) == lines and all(f.suggestion and '"GH200"' in f.suggestion for f in fixed)
+    assert sum(_Passes.lines_read) <= 2 * lines  # the review, then all fixes at once (was: one pass per fix)
+
+
+def test_a_fix_that_leaves_its_line_dirty_is_still_dropped_when_checked_with_the_others() -> None:
+    text = 'A = "H200"\nB = "H200"  # on GGH200 nodes\nC = "H200"\n'
+    findings = engine.run_rules(make_context({"deploy/gpus.py": text}), builtin_rules(), workers=1)
+    suggestion = {f.line: f.suggestion for f in findings if f.rule == "gpu-model-mismatch"}
+    assert suggestion[1] == 'A = "GH200"' and suggestion[3] == 'C = "GH200"'
+
+
+@pytest.mark.timeout(30)
+def test_edits_of_a_megabyte_line_are_found_without_a_quadratic_diff() -> None:
+    line = "x" * 500_000 + " H200 (141GB) " + "y" * 500_000
+    gpu = line.replace("H200", "GH200")
+    memory = line.replace("141GB", "96GB")
+    assert engine._combine_edits(line, [gpu, memory]) == line.replace("H200 (141GB)", "GH200 (96GB)")
+    assert engine._edit_spans(line, gpu) == [(500_001, 500_001, "G")]
+
+
+def test_edits_far_apart_on_one_line_become_one_span_and_overlapping_ones_no_combination() -> None:
+    line = "H200 " + "x" * 1_000 + " 141GB"
+    both = line.replace("H200", "GH200").replace("141GB", "96GB")
+    assert engine._edit_spans(line, both) == [(0, len(line) - 2, both[: len(both) - 2])]  # up to "GB"
+    assert engine._combine_edits(line, [both, line.replace("141GB", "80GB")]) is None
+    short = "H200 and 141GB"
+    assert engine._combine_edits(short, [short.replace("H200", "GH200"), short.replace("141", "96")]) == \
+        "GH200 and 96GB"

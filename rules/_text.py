@@ -244,6 +244,9 @@ def claimed_gpus(
     # A sentence inside a code block of a document (a `--help` text, an explanation in a console session)
     # reads as prose.
     sentence_in_docs = source_file.facts.format == "markdown" and len(text.split()) >= _DOC_SENTENCE_WORDS
+    # Whole-line answers, each looked up once (at most) however many mentions the line holds.
+    compares: bool | None = None
+    gives_example: bool | None = None
     for mention in others:
         if not sentence_in_docs and not kinds.is_prose(line, mention.start, text):
             # A string in code that gives an example ("For example: --model-config-name=h100.").
@@ -252,12 +255,20 @@ def claimed_gpus(
             if not right_in_code and not simulated and not in_example:
                 claims.append(mention)
             continue
-        # The sentence may have started on the line above ("E.g. with autoscaling, ... \n with p4d").
-        sentence = source_file.line_text(line - 1)[-120:] + " " + text if line > 1 else text
         if _described_as_ours(mention, right, text):
             claims.append(mention)  # "`p5e.48xlarge` (8 × H100 80GB each)": the instance is not what it says
             continue
-        if right or several or simulated or COMPARISON.search(text) or EXAMPLE.search(sentence):
+        if right or several or simulated:
+            continue
+        if compares is None:
+            compares = COMPARISON.search(text) is not None
+        if compares:
+            continue
+        if gives_example is None:
+            # The sentence may have started on the line above ("E.g. with autoscaling, ... \n with p4d").
+            sentence = source_file.line_text(line - 1)[-120:] + " " + text if line > 1 else text
+            gives_example = EXAMPLE.search(sentence) is not None
+        if gives_example:
             continue
         if table_has_target is None:
             table = markdown_table_block(source_file.lines, line)

@@ -63,3 +63,23 @@ def test_edits_far_apart_on_one_line_become_one_span_and_overlapping_ones_no_com
     short = "H200 and 141GB"
     assert engine._combine_edits(short, [short.replace("H200", "GH200"), short.replace("141", "96")]) == \
         "GH200 and 96GB"
+
+
+def test_the_span_index_of_a_busy_line_answers_as_the_scan_of_every_span() -> None:
+    import random
+
+    from rules._text import _InnermostSpans
+
+    rng = random.Random(9)
+    for _ in range(300):
+        ranges = []
+        for _ in range(rng.randint(1, 40)):
+            start = rng.randint(0, 60)
+            ranges.append((start, start + rng.randint(0, 30), rng.choice(["code", "string", "comment", "prose"])))
+        index = _InnermostSpans(ranges)
+        for column in range(-1, 95):
+            covering = [(e - s, k == "code", i) for i, (s, e, k) in enumerate(ranges) if s <= column < e]
+            expected = ranges[min(covering)[2]] if covering else None
+            assert index.by_kind.at(column) == expected
+            by_length = [(e - s, i) for i, (s, e, _k) in enumerate(ranges) if s <= column < e]
+            assert index.by_length.at(column) == (ranges[min(by_length)[1]] if by_length else None)

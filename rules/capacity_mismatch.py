@@ -387,16 +387,16 @@ class CapacityMismatch(BaseRule):
                 self._count_issue(issues, line, f"`{written}`", count, deployment, edits,
                                   "parallel" if parallel else "count")
         for mention in mentions:
-            after = _NAME_COUNT.match(text[mention.end :])
+            after = _NAME_COUNT.match(text[mention.end : mention.end + _NEAR])
             if after is not None:
                 # `H200:8` asks for 8 GPUs whatever the model (gpu-model-mismatch fixes the name).
                 count, at = int(after.group("n")), mention.end + after.start("n")
             elif not mention.gpu.same_model(deployment.gpu):
                 continue
             else:
-                before = _COUNT_TIMES.search(text[: mention.start])
+                before = _search_before(_COUNT_TIMES, text, mention.start)
                 if before is None and _GPUS_AFTER.match(text, mention.end):
-                    before = _COUNT_BEFORE_NAME.search(text[: mention.start])  # "4 A10 GPUs at once"
+                    before = _search_before(_COUNT_BEFORE_NAME, text, mention.start)  # "4 A10 GPUs at once"
                 if before is None:
                     continue
                 count, at = int(before.group("n")), before.start("n")
@@ -478,6 +478,20 @@ def _as_count(value: object) -> int | None:
     if isinstance(value, str) and value.strip().strip("\"'").isdigit():
         return int(value.strip().strip("\"'"))
     return None
+
+
+_COUNT_REGION = re.compile(r"[\d\s×xXNVIDA]*")  # every character a match of the count patterns may hold
+
+
+def _search_before(pattern: re.Pattern[str], text: str, end: int) -> re.Match[str] | None:
+    """`pattern.search(text[:end])` for a pattern anchored at the end (`$`), reading the last _NEAR
+    characters only (once per mention, the whole text before it was quadratic), unless all of them could
+    belong to one longer match."""
+    start = max(0, end - _NEAR)
+    found = pattern.search(text, start, end)
+    if found is None and start and _COUNT_REGION.fullmatch(text, start, end):
+        return pattern.search(text, 0, end)
+    return found
 
 
 def _result_after(memory: MemoryAmount, rest: list[MemoryAmount], text: str) -> MemoryAmount | None:

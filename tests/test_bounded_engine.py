@@ -83,3 +83,34 @@ def test_the_span_index_of_a_busy_line_answers_as_the_scan_of_every_span() -> No
             assert index.by_kind.at(column) == expected
             by_length = [(e - s, i) for i, (s, e, _k) in enumerate(ranges) if s <= column < e]
             assert index.by_length.at(column) == (ranges[min(by_length)[1]] if by_length else None)
+
+
+@pytest.mark.timeout(60)
+def test_a_long_line_of_wrong_prices_is_one_finding_with_every_price_fixed() -> None:
+    sentence = "Each GH200 costs $2.49/hour. "
+    line = sentence * (64_000 // len(sentence))  # 16 KB took 3 s, 64 KB 67 s: find_prices per price
+    findings = engine.run_rules(make_context({"docs/cost.md": line + "\n"}), builtin_rules(), workers=1)
+    [cost] = [f for f in findings if f.rule == "cost-mismatch"]
+    assert cost.suggestion == line.replace("$2.49", "$1.49")
+
+
+@pytest.mark.timeout(60)
+def test_a_long_line_of_gpu_counts_and_amounts_stays_linear() -> None:
+    line = "3 x GH200 with 3 x 141GB = 423GB; " * 3_000  # counts before names, products, totals
+    findings = engine.run_rules(make_context({"docs/capacity.md": line + "\n"}), builtin_rules(), workers=1)
+    assert {f.rule for f in findings} >= {"capacity-mismatch"}
+
+
+def test_counts_before_a_name_are_read_as_the_whole_text_before_it_would_be() -> None:
+    import random
+
+    from rules.capacity_mismatch import _COUNT_BEFORE_NAME, _COUNT_TIMES, _search_before
+
+    rng = random.Random(3)
+    for _ in range(3_000):
+        pieces = ["1", "3", " ", "x", "×", "NVIDIA ", "a", ".", "  "]
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 400)))
+        for pattern in (_COUNT_TIMES, _COUNT_BEFORE_NAME):
+            expected = pattern.search(text)
+            found = _search_before(pattern, text, len(text))
+            assert (found.span() if found else None) == (expected.span() if expected else None), text

@@ -6,8 +6,8 @@ Issue 8, item 9: no input freezes a review. For each format the engine reads (Py
 HCL/Terraform, shell, Go), files of `--size` bytes (default 1 MB, the engine's cap) in these shapes:
 
 - ordinary: lines of that format as a repository has them, a GPU named now and then (the baseline);
-- names: one line of GPU names (a list literal, a string, a sentence), every one a finding;
-- prices: one line of hourly prices, every one a finding;
+- names: one line of a wrong GPU name written over and over (a list literal, a string, a sentence);
+- prices: one line of hourly prices (a price table: no finding, but every price is read);
 - numbers: one line of figures and calculations ("3 x 141 GB = 423 GB", "60+40+30+11 = 141");
 - suggestions: one short line per finding, each with a suggestion the engine verifies;
 - mixed: lines that each hold a wrong GPU, memory and price;
@@ -88,7 +88,7 @@ def shapes(fmt: dict[str, str], size: int) -> dict[str, tuple[dict[str, str], di
     """name -> (changed files, unchanged repository files, base manifest or None)."""
     path = fmt["path"]
     ordinary = _fill(size, lambda n: fmt["ordinary"].format(n=n))
-    names = _one_line(fmt["list"], ["H200", "A100", "H100"], fmt, size)
+    names = _one_line(fmt["list"], ["H200"], fmt, size)
     prices = fmt["comment"].format(text=" ".join(["$2.49/hour"] * (size // 11)))
     numbers = fmt["comment"].format(text=" ".join(["3 x 141 GB = 423 GB, 60+40+30+11 = 141 GB;"] * (size // 44)))
     suggestions = _fill(size, lambda n: fmt["assign"].format(n=n, w="H200"))

@@ -114,3 +114,11 @@ def test_counts_before_a_name_are_read_as_the_whole_text_before_it_would_be() ->
             expected = pattern.search(text)
             found = _search_before(pattern, text, len(text))
             assert (found.span() if found else None) == (expected.span() if expected else None), text
+
+
+@pytest.mark.timeout(60)
+def test_a_long_line_of_gpu_names_is_one_finding() -> None:
+    line = " ".join(["H200"] * 25_000)  # 4,000 names took 26 s (every span scanned per mention)
+    findings = engine.run_rules(make_context({"docs/gpus.md": line + "\n"}), builtin_rules(), workers=1)
+    [mismatch] = [f for f in findings if f.rule == "gpu-model-mismatch"]
+    assert mismatch.line == 1

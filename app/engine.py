@@ -86,9 +86,9 @@ def _batch_findings(ctx: ReviewContext, local: _LocalRules, start: int) -> list[
 # ---- worker processes
 
 
-def _worker_count(ctx: ReviewContext, workers: int | None, *, work: int | None = None) -> int:
+def _worker_count(ctx: ReviewContext, workers: int | None) -> int:
     """How many processes share the work: `workers` when given, else (None) as many as there are CPUs
-    (up to _MAX_WORKERS) when there is enough `work` (characters to parse; by default the changed files').
+    (up to _MAX_WORKERS) when there is enough work (characters of the changed files to parse).
     One whenever forking is not safe: no `fork` on this platform, other threads running (a service; a
     fork copies their locks, not their progress), or this process is itself a daemonic worker."""
     if workers is not None and workers <= 1:
@@ -101,7 +101,7 @@ def _worker_count(ctx: ReviewContext, workers: int | None, *, work: int | None =
         return 1
     if workers is not None:
         return workers
-    if (sum(len(source_file.text) for source_file in ctx.files) if work is None else work) < _PARALLEL_TEXT:
+    if sum(len(source_file.text) for source_file in ctx.files) < _PARALLEL_TEXT:
         return 1
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return min(cpus, _MAX_WORKERS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 CharTest = Callable[[str], bool]
+_MAX_SEEN = 4096  # cached DFA steps per NFA
 
 
 def chars(members: str) -> CharTest:
@@ -33,6 +34,9 @@ class Nfa:
         self._moves: list[list[tuple[CharTest, int]]] = [[]]  # consuming moves of each state
         self._skips: list[list[int]] = [[]]  # epsilon moves of each state
         self.steps = 0
+        # (live states, character) -> next live states: the DFA built as the text asks for it, so a long
+        # token costs a dictionary lookup per character once its few state sets have been met.
+        self._seen: dict[tuple[frozenset[int], str], frozenset[int]] = {}
 
     @property
     def last(self) -> int:
@@ -72,19 +76,26 @@ class Nfa:
         self._skips[state].append(self.last)
         return self
 
-    def _closure(self, states: set[int]) -> set[int]:
+    def _closure(self, states: set[int]) -> frozenset[int]:
         todo = list(states)
         while todo:
             for target in self._skips[todo.pop()]:
                 if target not in states:
                     states.add(target)
                     todo.append(target)
-        return states
+        return frozenset(states)
 
-    def _step(self, states: set[int], char: str) -> set[int]:
+    def _step(self, states: frozenset[int], char: str) -> frozenset[int]:
         self.steps += len(states)
-        following = {target for state in states for test, target in self._moves[state] if test(char)}
-        return self._closure(following) if following else following
+        key = (states, char)
+        found = self._seen.get(key)
+        if found is None:
+            following = {target for state in states for test, target in self._moves[state] if test(char)}
+            found = self._closure(following)
+            if len(self._seen) >= _MAX_SEEN:
+                self._seen.clear()  # bounded memory, whatever the text
+            self._seen[key] = found
+        return found
 
     def fullmatch(self, text: str) -> bool:
         states = self._closure({0})

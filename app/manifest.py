@@ -27,6 +27,7 @@ from app.manifest_limits import (
     depth_problem,
     limited_yaml,
     size_problem,
+    spelling_problems,
 )
 from app.path_glob import compile_glob
 from app.scope.classes import CLASS_NAMES
@@ -241,6 +242,8 @@ def parse_manifest(
     for key, most in (("deployments", limits.max_deployments), ("catalog", limits.max_catalog_entries)):
         if isinstance(data.get(key), list) and len(data[key]) > most:
             issues.add((key,), f"{len(data[key]):,} entries, more than the limit of {most:,}")
+    for where, message in spelling_problems(data.get("catalog"), limits):
+        issues.add(where, message)
     if issues.items:
         raise ManifestError(issues.items)
     root = issues.validate(_RootModel, data)

@@ -21,6 +21,40 @@ class ManifestLimits:
     max_values: int = 100_000  # keys, items and scalars once aliases are expanded (a 520-byte file made 10**9)
     max_deployments: int = 100
     max_catalog_entries: int = 500
+    max_spelling_chars: int = 200  # a catalog name, alias, label or instance type
+    max_wide_globs: int = 10  # instance types with several `*`: each is matched by an NFA over every text
+
+
+_SPELLING_FIELDS = ("name", "aliases", "product_labels", "node_labels", "instance_types")
+
+
+def spelling_problems(entries: object, limits: ManifestLimits) -> list[tuple[tuple[str | int, ...], str]]:
+    """(where, message) for `catalog:` spellings past the length limit, and for the first instance-type
+    glob with several `*` past their limit. Every review matches every spelling against every text."""
+    if not isinstance(entries, list):
+        return []
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    wide = 0
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            continue
+        for field in _SPELLING_FIELDS:
+            values = entry.get(field)
+            listed = [values] if isinstance(values, str) else values if isinstance(values, list) else []
+            for position, value in enumerate(listed):
+                if not isinstance(value, str):
+                    continue
+                where: tuple[str | int, ...] = ("catalog", index, field) if field == "name" else (
+                    "catalog", index, field, position)
+                if len(value) > limits.max_spelling_chars:
+                    problems.append((where, f"{len(value):,} characters, more than the limit of "
+                                            f"{limits.max_spelling_chars}"))
+                elif field == "instance_types" and value.count("*") > 1:
+                    wide += 1
+                    if wide == limits.max_wide_globs + 1:
+                        problems.append((where, f"more than {limits.max_wide_globs} instance-type globs with "
+                                                "several `*`: the limit"))
+    return problems
 
 
 class LimitExceeded(Exception):

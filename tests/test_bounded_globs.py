@@ -158,3 +158,11 @@ def test_review_with_a_pathological_catalog_glob_completes(tmp_path: Path) -> No
     head = commit_tree(repo, files={"notes.md": "Our node: x" + "a" * 5_000 + "\n\nWe run on the H100.\n"})
     result = review_change(GitSource(repo), base, head)
     assert [(f.rule, f.line) for f in result.findings] == [("gpu-model-mismatch", 3)]
+
+
+@pytest.mark.timeout(60)
+def test_a_megabyte_token_against_the_most_many_star_globs_allowed() -> None:
+    globs = ", ".join(f'"x{n}' + "*a" * STARS + '*b"' for n in range(10))  # the limit: 10 such globs
+    text = _manifest(PATHOLOGICAL).replace(f'["{PATHOLOGICAL}"]', f"[{globs}]")
+    catalog = parse_manifest(text, "align.yaml", Catalog.builtin()).catalog
+    assert catalog.find_mentions("x1" + "a" * 1_000_000) == []  # each glob a DFA step per character

@@ -93,3 +93,18 @@ def test_the_limits_apply_to_the_base_and_the_head() -> None:
     with pytest.raises(ManifestError) as caught:
         effective_manifest(alias_bomb(10), GH200_MANIFEST, "align.yaml", Catalog.builtin())
     assert "(in the base commit's version)" in caught.value.issues[0].message
+
+
+def test_catalog_spellings_past_the_length_limit_are_invalid() -> None:
+    text = GH200_MANIFEST + "catalog:\n  - name: Custom\n    memory_gb: 8\n    arch: x86_64\n" \
+        f"    aliases: [ok, {'x' * 201}]\n"
+    assert _issues(text) == [(19, "catalog[0].aliases[1]", "201 characters, more than the limit of 200")]
+
+
+def test_more_than_ten_many_star_instance_globs_are_invalid() -> None:
+    globs = ", ".join(f'"g{n}*x*y"' for n in range(11))
+    text = GH200_MANIFEST + f"catalog:\n  - name: Custom\n    memory_gb: 8\n    arch: x86_64\n" \
+        f"    instance_types: [{globs}, 'one*star']\n"
+    [(line, field, message)] = _issues(text)
+    assert (line, field) == (19, "catalog[0].instance_types[10]")
+    assert message == "more than 10 instance-type globs with several `*`: the limit"

@@ -1,5 +1,6 @@
 """The service against the simulator: an align.yaml past a limit of issue 8, item 8 ends the review as a
-`manifest-invalid` failure naming the limit, never "could not complete", never a file silently cut."""
+`manifest-invalid` failure naming the limit, never "could not complete", never a file silently cut; input
+that made the engine's work explode (items 7 and 9) is reviewed to the end."""
 
 from __future__ import annotations
 
@@ -53,3 +54,12 @@ def test_a_pathological_catalog_glob_does_not_hold_the_review(stack: Stack) -> N
     run = stack.last_run(head)
     assert run.status == "completed"
     assert any(a["path"] == "docs/nodes.md" and a["title"].startswith("gpu-model-mismatch") for a in run.annotations)
+
+
+@pytest.mark.timeout(120)
+def test_a_file_with_a_suggestion_on_every_line_is_reviewed_to_the_end(stack: Stack) -> None:
+    lines = "".join(f'GPU_{n} = "H200"\n' for n in range(2_900))  # one review took 184 s (a re-parse per fix)
+    _number, head = stack.open({"deploy/gpus.py": lines})
+    run = stack.last_run(head)
+    assert run.status == "completed" and run.conclusion == "failure"
+    assert run.output["title"].replace(",", "") == "2900 errors in 1 file"

@@ -60,7 +60,8 @@ def _read_tree(root: Path, limit: int = 5000) -> dict[str, str]:
         contents = {}
         for path in wanted(paths):
             try:
-                contents[path] = (root / path).read_bytes()
+                with (root / path).open("rb") as handle:  # past the cap, one byte says "too large"
+                    contents[path] = handle.read(MAX_FILE_BYTES + 1)
             except OSError:
                 continue
     texts = {}

@@ -7,6 +7,7 @@ import gc
 import multiprocessing
 import os
 import threading
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -23,19 +24,18 @@ from app.rule_api import Rule
 def run_rules(
     ctx: ReviewContext, rules: Sequence[Rule], *, verify_suggestions: bool = True, workers: int | None = None
 ) -> list[Finding]:
-    """The findings of `rules` on `ctx`, sorted. `workers`: processes for file-local rules and suggestion
-    checks (None: decide by the size of the change and the machine, see `_worker_count`; 1: this process)."""
+    """The findings of `rules` on `ctx`, sorted. `workers`: processes for file-local rules (None: decide by
+    the size of the change and the machine, see `_worker_count`; 1: this process)."""
     findings = _collect(ctx, rules, workers)
     findings = _assign_fingerprints(findings)
     if verify_suggestions:
-        findings = _merge_and_verify_suggestions(ctx, rules, findings, workers)
+        findings = _merge_and_verify_suggestions(ctx, rules, findings)
     return sorted(findings, key=lambda f: f.sort_key)
 
 
 _BATCH = 32  # files a round of file-local rules reads before the next round (bounds per-file caches)
 _PARALLEL_TEXT = 1_000_000  # characters to parse from which worker processes pay off (about half a second)
 _MAX_WORKERS = 4
-_FIXES_PER_TASK = 64  # suggestion checks sent to a worker at a time
 
 _LocalRules = Sequence[tuple[Rule, str | None]]
 _Item = TypeVar("_Item")
@@ -86,9 +86,9 @@ def _batch_findings(ctx: ReviewContext, local: _LocalRules, start: int) -> list[
 # ---- worker processes
 
 
-def _worker_count(ctx: ReviewContext, workers: int | None, *, work: int | None = None) -> int:
+def _worker_count(ctx: ReviewContext, workers: int | None) -> int:
     """How many processes share the work: `workers` when given, else (None) as many as there are CPUs
-    (up to _MAX_WORKERS) when there is enough `work` (characters to parse; by default the changed files').
+    (up to _MAX_WORKERS) when there is enough work (characters of the changed files to parse).
     One whenever forking is not safe: no `fork` on this platform, other threads running (a service; a
     fork copies their locks, not their progress), or this process is itself a daemonic worker."""
     if workers is not None and workers <= 1:
@@ -101,7 +101,7 @@ def _worker_count(ctx: ReviewContext, workers: int | None, *, work: int | None =
         return 1
     if workers is not None:
         return workers
-    if (sum(len(source_file.text) for source_file in ctx.files) if work is None else work) < _PARALLEL_TEXT:
+    if sum(len(source_file.text) for source_file in ctx.files) < _PARALLEL_TEXT:
         return 1
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return min(cpus, _MAX_WORKERS)
@@ -129,15 +129,6 @@ def _start_worker(job: dict[str, Any]) -> None:
 
 def _worker_batch(start: int) -> list[Finding]:
     return _batch_findings(_WORKER["ctx"], _WORKER["local"], start)
-
-
-def _worker_fix(fix: _Fix) -> bool:
-    ctx: ReviewContext = _WORKER["ctx"]
-    if "files" not in _WORKER:
-        _WORKER["files"] = {f.path: f for f in ctx.files}
-    path, start, end, text = fix
-    files = _WORKER["files"]
-    return _fix_is_clean(ctx, _WORKER["rules"], files[path], start, end, text)
 
 
 def _in_workers(
@@ -219,7 +210,7 @@ def _assign_fingerprints(findings: Iterable[Finding]) -> list[Finding]:
 
 
 def _merge_and_verify_suggestions(
-    ctx: ReviewContext, rules: Sequence[Rule], findings: list[Finding], workers: int | None = 1
+    ctx: ReviewContext, rules: Sequence[Rule], findings: list[Finding]
 ) -> list[Finding]:
     """Findings on the same lines get one combined suggestion, kept only if applying it leaves those lines clean.
 
@@ -238,7 +229,7 @@ def _merge_and_verify_suggestions(
         combined = _combine_edits(original, [findings[i].suggestion or "" for i in indexes])
         merged[(path, start, end)] = None if combined is None or combined == original else combined
     to_check = [(*group, combined) for group, combined in merged.items() if combined is not None]
-    for check, clean in zip(to_check, _checked_fixes(ctx, rules, to_check, workers), strict=True):
+    for check, clean in zip(to_check, _checked_fixes(ctx, rules, to_check), strict=True):
         if not clean:
             merged[check[:3]] = None
     result = list(findings)
@@ -249,19 +240,100 @@ def _merge_and_verify_suggestions(
 
 
 _Fix = tuple[str, int, int, str]  # path, first and last line replaced, the replacement
+_RECHECK_CHARS = 200_000  # text a file's fixes may be re-checked one by one over (and twice the file's size)
 
 
-def _checked_fixes(ctx: ReviewContext, rules: Sequence[Rule], fixes: list[_Fix], workers: int | None) -> list[bool]:
-    """For each fix, whether applying it leaves the replaced lines clean (`_fix_is_clean`). Each check
-    parses the fixed file again: many of them (a change that makes every mention of a GPU stale) go to
-    worker processes."""
+def _checked_fixes(ctx: ReviewContext, rules: Sequence[Rule], fixes: list[_Fix]) -> list[bool]:
+    """For each fix, whether applying it leaves the replaced lines clean (`_fix_is_clean`).
+
+    Checking each fix on its own parses the whole file once per fix: quadratic in a file with a suggestion
+    on every line (a 2,900-line file took minutes). Instead a file's fixes are applied together and the
+    rules run once; a fix whose lines come out clean is clean. One whose lines do not (or that overlaps
+    another) is checked on its own, as before, while the file's re-check budget lasts (a small file: always;
+    a large one: a few times its size); past it, it counts as not clean and its suggestion is dropped."""
     files = {f.path: f for f in ctx.files}
-    count = _worker_count(ctx, workers, work=sum(len(files[path].text) for path, *_ in fixes))
-    if count > 1 and len(fixes) > _FIXES_PER_TASK:
-        found = _in_workers({"ctx": ctx, "rules": rules}, _worker_fix, fixes, count, chunksize=_FIXES_PER_TASK)
-        if found is not None:
-            return found
-    return [_fix_is_clean(ctx, rules, files[path], start, end, text) for path, start, end, text in fixes]
+    by_path: dict[str, list[int]] = defaultdict(list)
+    for index, (path, *_rest) in enumerate(fixes):
+        by_path[path].append(index)
+    clean = [False] * len(fixes)
+    for path, indexes in by_path.items():
+        source_file = files[path]
+        together, apart = _non_overlapping(fixes, indexes)
+        for index, ok in zip(together, _batch_clean(ctx, rules, source_file, [fixes[i] for i in together]),
+                             strict=True):
+            if ok:
+                clean[index] = True
+            else:
+                apart.append(index)
+        budget = max(_RECHECK_CHARS, 2 * len(source_file.text))
+        for index in sorted(apart):
+            if budget < len(source_file.text):
+                break
+            budget -= len(source_file.text)
+            _path, start, end, text = fixes[index]
+            clean[index] = _fix_is_clean(ctx, rules, source_file, start, end, text)
+    return clean
+
+
+def _non_overlapping(fixes: list[_Fix], indexes: list[int]) -> tuple[list[int], list[int]]:
+    """The fixes that can be applied together (by first line, skipping any that overlaps one kept), and
+    the others."""
+    together: list[int] = []
+    apart: list[int] = []
+    last = 0
+    for index in sorted(indexes, key=lambda i: fixes[i][1:3]):
+        _path, start, end, _text = fixes[index]
+        if start > last:
+            together.append(index)
+            last = end
+        else:
+            apart.append(index)
+    return together, apart
+
+
+def _batch_clean(ctx: ReviewContext, rules: Sequence[Rule], source_file: SourceFile, fixes: list[_Fix]) -> list[bool]:
+    """Whether each of `fixes` (in line order, not overlapping) leaves its lines clean, all applied at once."""
+    if not fixes:
+        return []
+    lines = source_file.lines
+    out: list[str] = []
+    ranges: list[tuple[int, int]] = []
+    cursor = 1  # the next original line to copy
+    for _path, start, end, text in fixes:
+        out.extend(lines[cursor - 1 : start - 1])
+        new_start = len(out) + 1
+        out.extend(text.split("\n"))
+        ranges.append((new_start, len(out)))
+        cursor = end + 1
+    out.extend(lines[cursor - 1 :])
+    fixed = _fixed_file(source_file, out, frozenset(n for first, last in ranges for n in range(first, last + 1)))
+    dirty = _finding_lines(ctx, rules, fixed)
+    return [not dirty.any_within(first, last) for first, last in ranges]
+
+
+class _LineSet:
+    """Lines covered by findings, for range queries."""
+
+    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
+        self._lines = sorted({n for first, last in spans for n in range(first, last + 1)})
+
+    def any_within(self, first: int, last: int) -> bool:
+        return bisect_right(self._lines, last) > bisect_left(self._lines, first)
+
+
+def _fixed_file(source_file: SourceFile, lines: list[str], changed: frozenset[int]) -> SourceFile:
+    text = "\n".join(lines)
+    if source_file.text.endswith("\n"):
+        text += "\n"
+    return SourceFile(path=source_file.path, text=text, changed_lines=changed, status=source_file.status)
+
+
+def _finding_lines(ctx: ReviewContext, rules: Sequence[Rule], fixed: SourceFile) -> _LineSet:
+    fixed_ctx = replace(ctx, files=(fixed,), repository_files=lambda: iter(()))
+    return _LineSet((f.line, f.end_line) for f in _collect(fixed_ctx, rules) if f.path == fixed.path)
+
+
+_DIFF_WINDOW = 400  # characters around the changes a suggestion is diffed over; wider: one edit span
 
 
 def _combine_edits(original: str, suggestions: list[str]) -> str | None:
@@ -269,10 +341,7 @@ def _combine_edits(original: str, suggestions: list[str]) -> str | None:
         return suggestions[0]  # one suggestion, or the same one from several rules: nothing to merge
     edits: list[tuple[int, int, str]] = []
     for suggestion in suggestions:
-        matcher = difflib.SequenceMatcher(a=original, b=suggestion, autojunk=False)
-        for tag, a0, a1, b0, b1 in matcher.get_opcodes():
-            if tag != "equal":
-                edits.append((a0, a1, suggestion[b0:b1]))
+        edits.extend(_edit_spans(original, suggestion))
     edits.sort()
     merged: list[tuple[int, int, str]] = []
     for edit in edits:
@@ -288,6 +357,33 @@ def _combine_edits(original: str, suggestions: list[str]) -> str | None:
         cursor = a1
     out.append(original[cursor:])
     return "".join(out)
+
+
+def _edit_spans(original: str, suggestion: str) -> list[tuple[int, int, str]]:
+    """(start, end, replacement) edits of `original` that give `suggestion`. Only the part between the
+    common prefix and suffix is diffed (difflib is quadratic; a suggestion changes a token or two of
+    a line that may be a megabyte long), and a part wider than _DIFF_WINDOW is one edit."""
+    prefix = _common_length(original, suggestion, 0, lambda text, n: text[:n])
+    suffix = _common_length(original[prefix:], suggestion[prefix:], 0, lambda text, n: text[len(text) - n :])
+    a, b = original[prefix : len(original) - suffix], suggestion[prefix : len(suggestion) - suffix]
+    if not a and not b:
+        return []
+    if len(a) > _DIFF_WINDOW or len(b) > _DIFF_WINDOW:
+        return [(prefix, prefix + len(a), b)]
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    return [(prefix + a0, prefix + a1, b[b0:b1]) for tag, a0, a1, b0, b1 in matcher.get_opcodes() if tag != "equal"]
+
+
+def _common_length(a: str, b: str, low: int, part: Callable[[str, int], str]) -> int:
+    """The longest n with part(a, n) == part(b, n): a binary search of slice comparisons, which run in C."""
+    high = min(len(a), len(b))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if part(a, middle) == part(b, middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def _fix_is_clean(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
-from app.source import ChangeStatus, FileChange, SourceError
+from app.source import MAX_FILE_BYTES, ChangeStatus, FileChange, SourceError
 
 # Never let a repository's config run programs: no external diff drivers, textconv, pager or fsmonitor.
 _SAFE_GIT = ["git", "-c", "core.fsmonitor=false", "-c", "diff.external=", "--no-pager"]
@@ -26,7 +26,7 @@ class GitSource:
         except SourceError as error:
             raise SourceError(f"{self.repo} is not a git repository") from error
         self.repo = Path(top)
-        self._trees: dict[str, list[tuple[str, str]]] = {}  # by commit id: a commit's tree never changes
+        self._trees: dict[str, list[tuple[str, str, int]]] = {}  # by commit id: a commit's tree never changes
 
     def _git(self, *args: str, stdin: bytes | None = None) -> str:
         return self._git_bytes(*args, stdin=stdin).decode("utf-8", errors="replace")
@@ -144,11 +144,27 @@ class GitSource:
         return self.read_many(ref, [path]).get(path)
 
     def read_many(self, ref: str, paths: Iterable[str]) -> Mapping[str, bytes]:
-        """Blob ids from one `ls-tree`, contents from one `cat-file --batch` (by id: no path lookups)."""
+        """Blob ids and sizes from one `ls-tree -l`, contents from one `cat-file --batch` (by id: no path
+        lookups). A blob larger than the engine accepts is never read whole: its first MAX_FILE_BYTES + 1
+        bytes say it is too large (as the service's archive reader does), so a scan's memory stays bounded."""
         wanted = set(paths)
         if not wanted:
             return {}
-        return self._blobs({path: oid for path, oid in self._tree(ref) if path in wanted})
+        entries = [entry for entry in self._tree(ref) if entry[0] in wanted]
+        found = self._blobs({path: oid for path, oid, size in entries if size <= MAX_FILE_BYTES})
+        for path, oid, size in entries:
+            if size > MAX_FILE_BYTES:
+                found[path] = self._blob_prefix(oid, MAX_FILE_BYTES + 1)
+        return found
+
+    def _blob_prefix(self, oid: str, limit: int) -> bytes:
+        """The first `limit` bytes of a blob; git is stopped once they are read."""
+        with subprocess.Popen([*_SAFE_GIT, "cat-file", "blob", oid], cwd=self.repo, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, env={**os.environ, "GIT_TERMINAL_PROMPT": "0"}) as git:
+            assert git.stdout is not None
+            data = git.stdout.read(limit)
+            git.kill()
+        return data
 
     def _blobs(self, blobs: Mapping[str, str]) -> dict[str, bytes]:
         """Contents by path from blob ids, in one `cat-file --batch`."""
@@ -169,18 +185,19 @@ class GitSource:
             cursor += size + 1
         return result
 
-    def _tree(self, ref: str) -> list[tuple[str, str]]:
+    def _tree(self, ref: str) -> list[tuple[str, str, int]]:
+        """(path, blob id, size) of every file: sizes are known before any content is read."""
         if ref in self._trees:
             return self._trees[ref]
-        out = self._git_bytes("ls-tree", "-r", "-z", "--full-tree", ref)
+        out = self._git_bytes("ls-tree", "-r", "-l", "-z", "--full-tree", ref)
         entries = []
         for record in out.split(b"\0"):
             if not record:
                 continue
             meta, _, name = record.partition(b"\t")
-            mode, kind, oid = meta.split()
+            mode, kind, oid, size = meta.split()
             if kind == b"blob" and mode != b"120000":  # symlinks are not files to review
-                entries.append((name.decode("utf-8", errors="replace"), oid.decode()))
+                entries.append((name.decode("utf-8", errors="replace"), oid.decode(), int(size)))
         if _COMMIT_ID.fullmatch(ref):  # a branch name may move; a review asks by commit id, several times
             if len(self._trees) >= 4:
                 self._trees.clear()
@@ -188,7 +205,7 @@ class GitSource:
         return entries
 
     def list_files(self, ref: str) -> list[str]:
-        return [path for path, _ in self._tree(ref)]
+        return [path for path, *_ in self._tree(ref)]
 
 
 def added_lines_of_diff(out: bytes) -> dict[str, frozenset[int]]:

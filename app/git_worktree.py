@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from app.git_source import GitSource, _parse_raw_numstat, added_lines_of_diff
-from app.source import FileChange
+from app.source import MAX_FILE_BYTES, FileChange
 
 INDEX = "(index)"
 WORKTREE = "(working tree)"
@@ -117,7 +117,8 @@ class PendingSource(GitSource):
             resolved = target.resolve()
             if target.is_symlink() or not resolved.is_relative_to(self.repo.resolve()) or not target.is_file():
                 return None
-            return target.read_bytes()
+            with target.open("rb") as handle:  # one byte past the cap says "too large" without reading it all
+                return handle.read(MAX_FILE_BYTES + 1)
         except OSError:
             return None
 

@@ -9,20 +9,27 @@ validated part by part with strict pydantic models, so one run reports every pro
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Collection, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from app.catalog import Catalog, GpuSpec
 from app.catalog.data import CatalogEntryError
+from app.manifest_limits import (
+    LimitExceeded,
+    ManifestLimits,
+    ValueBudget,
+    depth_problem,
+    limited_yaml,
+    size_problem,
+    spelling_problems,
+)
+from app.path_glob import compile_glob
 from app.scope.classes import CLASS_NAMES
 
 MANIFEST_PATHS = ("align.yaml", ".github/align.yaml")
@@ -127,38 +134,7 @@ def matches_any(path: str, patterns: Sequence[str]) -> bool:
     """gitignore-like: `**` crosses directories, `*` and `?` do not; a pattern without a slash matches at
     any depth; a pattern also matches everything below a directory it names."""
     path = path.lstrip("/").removeprefix("./")
-    return any(_glob(pattern).fullmatch(path) for pattern in patterns)
-
-
-@lru_cache(maxsize=1024)
-def _glob(pattern: str) -> re.Pattern[str]:
-    text = pattern.strip().removeprefix("./")
-    anchored = "/" in text.rstrip("/")
-    text = text.strip("/")
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        if text.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif text.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif text[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif text[i] == "?":
-            out.append("[^/]")
-            i += 1
-        elif text[i] == "[" and "]" in text[i + 2 :]:
-            close = text.index("]", i + 2)
-            body = text[i + 1 : close]
-            out.append("[" + ("^" + body[1:] if body.startswith("!") else body).replace("\\", "\\\\") + "]")
-            i = close + 1
-        else:
-            out.append(re.escape(text[i]))
-            i += 1
-    return re.compile(("" if anchored else "(?:.*/)?") + "".join(out) + "(?:/.*)?", re.DOTALL)
+    return any(compile_glob(pattern).matches(path) for pattern in patterns)
 
 
 # --- the schema -------------------------------------------------------------------------------------------
@@ -244,15 +220,32 @@ class _Issues:
             return None
 
 
-def parse_manifest(text: str, path: str, catalog: Catalog, known_rules: Collection[str] = KNOWN_RULE_IDS) -> Manifest:
+def parse_manifest(
+    text: str,
+    path: str,
+    catalog: Catalog,
+    known_rules: Collection[str] = KNOWN_RULE_IDS,
+    limits: ManifestLimits = ManifestLimits(),  # noqa: B008 (frozen)
+) -> Manifest:
     """Parse and strictly validate one align.yaml. Raises ManifestError naming file, line and field.
 
     `catalog` is extended with the file's own `catalog:` entries, and that extended catalog resolves the
     deployments' GPUs and becomes `Manifest.catalog`. `known_rules`: the rule ids `rules:` may configure
-    (pass the built-in ids plus those of installed plugins)."""
-    tree = _load(text, path)
+    (pass the built-in ids plus those of installed plugins). A file past one of `limits` is invalid, with
+    an issue naming the limit (and nothing else is checked)."""
+    tree = _load(text, path, limits)
     issues = _Issues(path, tree)
-    data = _plain(tree)
+    try:
+        data = _plain(tree, ValueBudget(limits))
+    except LimitExceeded as error:
+        raise ManifestError([ManifestIssue(path, error.line, FILE_FIELD, error.message)]) from None
+    for key, most in (("deployments", limits.max_deployments), ("catalog", limits.max_catalog_entries)):
+        if isinstance(data.get(key), list) and len(data[key]) > most:
+            issues.add((key,), f"{len(data[key]):,} entries, more than the limit of {most:,}")
+    for where, message in spelling_problems(data.get("catalog"), limits):
+        issues.add(where, message)
+    if issues.items:
+        raise ManifestError(issues.items)
     root = issues.validate(_RootModel, data)
 
     extended = _extend_catalog(issues, data.get("catalog"), catalog)
@@ -288,16 +281,21 @@ def parse_manifest(text: str, path: str, catalog: Catalog, known_rules: Collecti
     )
 
 
-def _load(text: str, path: str) -> CommentedMap:
+def _load(text: str, path: str, limits: ManifestLimits) -> CommentedMap:
     def fail(line: int, message: str) -> ManifestError:
         return ManifestError([ManifestIssue(path, line, FILE_FIELD, message)])
 
+    too_large = size_problem(text, limits)
+    if too_large is not None:
+        raise fail(1, too_large)
     try:
-        tree = YAML(typ="rt").load(text)
+        tree = limited_yaml(limits).load(text)
+    except LimitExceeded as error:
+        raise fail(error.line, error.message) from None
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        problem = error.problem or error.context or "syntax error"
-        raise fail(mark.line + 1 if mark else 1, f"not valid YAML: {problem}") from None
+        problem = depth_problem(error, limits) or f"not valid YAML: {error.problem or error.context or 'syntax error'}"
+        raise fail(mark.line + 1 if mark else 1, problem) from None
     except YAMLError as error:
         raise fail(1, f"not valid YAML: {error}") from None
     if tree is None:
@@ -387,13 +385,15 @@ def _deployment(issues: _Issues, model: _DeploymentModel, gpu: GpuSpec, loc: Loc
     )
 
 
-def _plain(node: Any) -> Any:
+def _plain(node: Any, budget: ValueBudget) -> Any:
     """Round-trip YAML values as plain Python (ScalarFloat -> float, CommentedMap -> dict...), so that
-    strict validation sees ordinary types. Keys become strings."""
+    strict validation sees ordinary types. Keys become strings. Every value spends from `budget`: aliases
+    are expanded here, and a few hundred bytes of nested aliases expand to billions of values."""
+    budget.spend()
     if isinstance(node, Mapping):
-        return {str(key): _plain(value) for key, value in node.items()}
+        return {str(key): _plain(value, budget) for key, value in node.items()}
     if isinstance(node, list):
-        return [_plain(value) for value in node]
+        return [_plain(value, budget) for value in node]
     if isinstance(node, bool):
         return bool(node)
     if isinstance(node, int):
@@ -498,6 +498,7 @@ def effective_manifest(
     path: str,
     catalog: Catalog,
     known_rules: Collection[str] = KNOWN_RULE_IDS,
+    limits: ManifestLimits = ManifestLimits(),  # noqa: B008 (frozen)
 ) -> EffectiveManifest | None:
     """Combine base and head align.yaml texts. None when neither side has one.
 
@@ -512,22 +513,22 @@ def effective_manifest(
     if base_text is None and head_text is None:
         return None
     if base_text is None:
-        return EffectiveManifest(parse_manifest(head_text or "", path, catalog, known_rules), None, "added")
+        return EffectiveManifest(parse_manifest(head_text or "", path, catalog, known_rules, limits), None, "added")
     if head_text is None:
-        base = parse_manifest(base_text, path, catalog, known_rules)
+        base = parse_manifest(base_text, path, catalog, known_rules, limits)
         return EffectiveManifest(base, base, "base_only")
 
     issues: list[ManifestIssue] = []
     base_manifest: Manifest | None = None
     try:
-        base_manifest = parse_manifest(base_text, path, catalog, known_rules)
+        base_manifest = parse_manifest(base_text, path, catalog, known_rules, limits)
     except ManifestError as error:
         issues += [
             ManifestIssue(i.path, i.line, i.field, f"{i.message} (in the base commit's version)") for i in error.issues
         ]
     head_catalog = base_manifest.catalog if base_manifest is not None else catalog
     try:
-        head_manifest = parse_manifest(head_text, path, head_catalog, known_rules)
+        head_manifest = parse_manifest(head_text, path, head_catalog, known_rules, limits)
     except ManifestError as error:
         issues = error.issues + issues
     if issues or base_manifest is None:

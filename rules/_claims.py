@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -186,13 +187,30 @@ def cell_at(cells: list[Cell], column: int) -> int | None:
     return None
 
 
+class _TableRowCells(dict[int, "tuple[list[Cell] | None, list[Cell], list[int]] | None"]):
+    """Per line of one file: None when it is no table row, else its header, cells and cell starts (a row
+    with many amounts asks for each of them: its cells are found once)."""
+
+    def __init__(self, _source_file: SourceFile) -> None:
+        super().__init__()
+
+
 def column_header(source_file: SourceFile, line: int, column: int) -> str:
     """The header text above the table cell at `column` of `line` ("" outside a table)."""
-    text = source_file.line_text(line)
-    if not is_table_row(text):
+    rows = source_file.derived(_TableRowCells)
+    if line not in rows:
+        text = source_file.line_text(line)
+        if not is_table_row(text):
+            rows[line] = None
+        else:
+            cells = table_cells(text)
+            rows[line] = (table_header(source_file.lines, line), cells, [c.start for c in cells])
+    row = rows[line]
+    if row is None:
         return ""
-    header = table_header(source_file.lines, line)
-    index = cell_at(table_cells(text), column)
+    header, cells, starts = row
+    at = bisect_right(starts, column) - 1  # cells are in order and apart: only this one can hold the column
+    index = at if at >= 0 and column <= cells[at].end else None
     if header is None or index is None or index >= len(header):
         return ""
     return header[index].text

@@ -7,7 +7,8 @@ Rules never parse files themselves: `LineKinds` reads the spans the format extra
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property, lru_cache
 from itertools import pairwise
 
@@ -102,6 +103,7 @@ class LineKinds:
     def __init__(self, source_file: SourceFile) -> None:
         self._file = source_file
         self._located: dict[int, list[tuple[int, int, SpanKind]]] = {}
+        self._indexes: dict[int, _InnermostSpans] = {}
 
     @cached_property
     def _format(self) -> str:
@@ -149,7 +151,24 @@ class LineKinds:
                 ranges.append((start, len(line_text), "comment"))
         return ranges
 
+    def _index(self, line: int) -> _InnermostSpans | None:
+        """For a line with many spans (a one-line JSON file, a long list), an index that answers the
+        span questions below without a scan of every span per column."""
+        ranges = self._ranges(line)
+        if len(ranges) <= _SCAN_SPANS:
+            return None
+        index = self._indexes.get(line)
+        if index is None:
+            index = self._indexes[line] = _InnermostSpans(ranges)
+        return index
+
     def kind_at(self, line: int, column: int) -> SpanKind:
+        index = self._index(line)
+        if index is not None:
+            found = index.by_kind.at(column)
+            if found is not None:
+                return found[2]
+            return "prose" if self._format in _PROSE_FORMATS else "code"
         best: tuple[int, int, SpanKind] | None = None
         for start, end, kind in self._ranges(line):
             # The innermost span wins (a string inside a code line); on a tie, the more specific kind.
@@ -162,6 +181,10 @@ class LineKinds:
 
     def span_text_at(self, line: int, column: int, line_text: str) -> str:
         """The text of the innermost span at the column (the whole line when no span covers it)."""
+        index = self._index(line)
+        if index is not None:
+            found = index.by_length.at(column)
+            return line_text[found[0] : found[1]] if found else line_text
         best: tuple[int, int] | None = None
         for start, end, _kind in self._ranges(line):
             if start <= column < end and (best is None or end - start < best[1] - best[0]):
@@ -192,6 +215,54 @@ class LineKinds:
         if kind == "string":
             return len(self.span_text_at(line, column, line_text).split()) >= _SENTENCE_WORDS
         return False
+
+
+_SCAN_SPANS = 16  # up to this many spans on a line, a scan of them all is as quick as an index
+
+
+_Range = tuple[int, int, SpanKind]
+
+
+class _Painted:
+    """Which span is innermost at each column: the line cut at every span boundary, each piece given the
+    first span (in `key` order) that covers it. Pieces already given are skipped (union-find), so building
+    costs one pass per piece and per span, and a lookup one binary search."""
+
+    def __init__(self, ranges: list[_Range], key: Callable[[int], tuple[int, ...]]) -> None:
+        self._bounds = sorted({p for start, end, _ in ranges for p in (start, end)})
+        where = {p: i for i, p in enumerate(self._bounds)}
+        pieces = len(self._bounds) - 1
+        self._owner: list[_Range | None] = [None] * max(pieces, 0)
+        following = list(range(pieces + 1))  # the next piece not yet given, from each piece
+
+        def next_free(piece: int) -> int:
+            root = piece
+            while following[root] != root:
+                root = following[root]
+            while following[piece] != root:
+                following[piece], piece = root, following[piece]
+            return root
+
+        for order in sorted(range(len(ranges)), key=key):
+            start, end, _kind = ranges[order]
+            piece, last = next_free(where[start]), where[end]
+            while piece < last:
+                self._owner[piece] = ranges[order]
+                following[piece] = piece + 1
+                piece = next_free(piece + 1)
+
+    def at(self, column: int) -> _Range | None:
+        piece = bisect_right(self._bounds, column) - 1
+        return self._owner[piece] if 0 <= piece < len(self._owner) else None
+
+
+class _InnermostSpans:
+    """`LineKinds.kind_at` and `span_text_at` for one line, with their tie-breaks: the shortest span, then
+    (kind_at) a more specific kind than code, then the first listed."""
+
+    def __init__(self, ranges: list[_Range]) -> None:
+        self.by_kind = _Painted(ranges, lambda i: (ranges[i][1] - ranges[i][0], ranges[i][2] == "code", i))
+        self.by_length = _Painted(ranges, lambda i: (ranges[i][1] - ranges[i][0], i))
 
 
 def kinds_of(source_file: SourceFile) -> LineKinds:
@@ -244,6 +315,9 @@ def claimed_gpus(
     # A sentence inside a code block of a document (a `--help` text, an explanation in a console session)
     # reads as prose.
     sentence_in_docs = source_file.facts.format == "markdown" and len(text.split()) >= _DOC_SENTENCE_WORDS
+    # Whole-line answers, each looked up once (at most) however many mentions the line holds.
+    compares: bool | None = None
+    gives_example: bool | None = None
     for mention in others:
         if not sentence_in_docs and not kinds.is_prose(line, mention.start, text):
             # A string in code that gives an example ("For example: --model-config-name=h100.").
@@ -252,12 +326,20 @@ def claimed_gpus(
             if not right_in_code and not simulated and not in_example:
                 claims.append(mention)
             continue
-        # The sentence may have started on the line above ("E.g. with autoscaling, ... \n with p4d").
-        sentence = source_file.line_text(line - 1)[-120:] + " " + text if line > 1 else text
         if _described_as_ours(mention, right, text):
             claims.append(mention)  # "`p5e.48xlarge` (8 × H100 80GB each)": the instance is not what it says
             continue
-        if right or several or simulated or COMPARISON.search(text) or EXAMPLE.search(sentence):
+        if right or several or simulated:
+            continue
+        if compares is None:
+            compares = COMPARISON.search(text) is not None
+        if compares:
+            continue
+        if gives_example is None:
+            # The sentence may have started on the line above ("E.g. with autoscaling, ... \n with p4d").
+            sentence = source_file.line_text(line - 1)[-120:] + " " + text if line > 1 else text
+            gives_example = EXAMPLE.search(sentence) is not None
+        if gives_example:
             continue
         if table_has_target is None:
             table = markdown_table_block(source_file.lines, line)

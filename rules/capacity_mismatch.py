@@ -66,6 +66,7 @@ _TOTAL_LABEL_AFTER = re.compile(
 )
 _TOTAL_ROW = re.compile(r"^(?:total|cluster|aggregate|combined)\s+(?:GPU\s+)?(?:memory|VRAM|HBM)", re.IGNORECASE)
 _PER_GPU = re.compile(r"per[\s-]GPU|/\s*GPU|each\s+GPU", re.IGNORECASE)
+_NEAR = 300  # characters after an amount its patterns read (they end well within this)
 _HOST = re.compile(r"\bRAM\b|LPDDR|system\s+memory|host\s+memory|CPU|disk|storage|NVMe|SSD", re.IGNORECASE)
 _COUNT_FLAG = re.compile(  # `--gpus 8`, `--tensor-parallel-size 8`, papermill `-p num_gpu 4`
     r"(?:--|-[pP]\s+)(?P<flag>gpus|num[-_]gpus?|gpu[-_]count|n[-_]?gpus|tensor[-_]parallel[-_]size)[\"']?"
@@ -104,6 +105,7 @@ class _LineIssues:
     stated: str = ""
     expected: str = ""
     fixable: bool = True
+    _known: set[tuple[int, int, str]] = field(default_factory=set)  # `edits` as a set: no scan per edit
 
     def add(self, message: str, component: str, stated: str, expected: str,
             edits: list[tuple[int, int, str]] | None) -> None:
@@ -113,7 +115,10 @@ class _LineIssues:
         if edits is None:
             self.fixable = False
         else:
-            self.edits.extend(e for e in edits if e not in self.edits)
+            for edit in edits:
+                if edit not in self._known:
+                    self._known.add(edit)
+                    self.edits.append(edit)
 
 
 class CapacityMismatch(BaseRule):
@@ -236,10 +241,12 @@ class CapacityMismatch(BaseRule):
         if consistent_total and (COMPARISON.search(text) or is_table_row(text)):
             return  # "423GB (3×141) | 288GB (3×96)": a comparison that already states the right total
         used: set[int] = set()
+        table_row: bool | None = None  # looked up once per line, when first needed
         for index, amount in enumerate(amounts):
             if amount.start in used:
                 continue
-            before, after = text[: amount.start], text[amount.end :]
+            # Only the words near the amount are read: copying the rest of a long line per amount is quadratic.
+            before, after = text[max(0, amount.start - 64) : amount.start], text[amount.end : amount.end + _NEAR]
             window = max(0, amount.start - 60)  # the patterns end at the amount: look only just before it
             bare = _BARE_PRODUCT.search(text, window, amount.start)
             bare_number = parse_number(bare.group("mem")) if bare else None
@@ -251,7 +258,7 @@ class CapacityMismatch(BaseRule):
                 continue
             product = _COUNT_BEFORE.search(text, window, amount.start)
             if product is not None:
-                total = _result_after(amount, amounts[index + 1 :], text)
+                total = _result_after(amount, amounts[index + 1 : index + 2], text)
                 if total is not None:
                     used.add(total.start)
                 self._check_product(text, line, int(product.group("n")), product.start("n"), amount, total,
@@ -264,8 +271,11 @@ class CapacityMismatch(BaseRule):
             if _HOST.search(before[-30:]) or _HOST.search(after[:20]) or _PER_GPU.match(after.lstrip()[:12]):
                 continue
             label_after = _TOTAL_LABEL_AFTER.match(after)
-            label = (_TOTAL_LABEL_BEFORE.search(before[-45:]) or label_after
-                     or (is_table_row(text) and _TOTAL_ROW.match(row_label(text))))
+            label = _TOTAL_LABEL_BEFORE.search(before[-45:]) is not None or label_after is not None
+            if not label:
+                if table_row is None:
+                    table_row = is_table_row(text) and _TOTAL_ROW.match(row_label(text)) is not None
+                label = table_row
             if not label:
                 continue
             gpus = int(label_after.group("n")) if label_after and label_after.group("n") else deployment.count
@@ -377,16 +387,16 @@ class CapacityMismatch(BaseRule):
                 self._count_issue(issues, line, f"`{written}`", count, deployment, edits,
                                   "parallel" if parallel else "count")
         for mention in mentions:
-            after = _NAME_COUNT.match(text[mention.end :])
+            after = _NAME_COUNT.match(text[mention.end : mention.end + _NEAR])
             if after is not None:
                 # `H200:8` asks for 8 GPUs whatever the model (gpu-model-mismatch fixes the name).
                 count, at = int(after.group("n")), mention.end + after.start("n")
             elif not mention.gpu.same_model(deployment.gpu):
                 continue
             else:
-                before = _COUNT_TIMES.search(text[: mention.start])
+                before = _search_before(_COUNT_TIMES, text, mention.start)
                 if before is None and _GPUS_AFTER.match(text, mention.end):
-                    before = _COUNT_BEFORE_NAME.search(text[: mention.start])  # "4 A10 GPUs at once"
+                    before = _search_before(_COUNT_BEFORE_NAME, text, mention.start)  # "4 A10 GPUs at once"
                 if before is None:
                     continue
                 count, at = int(before.group("n")), before.start("n")
@@ -470,9 +480,23 @@ def _as_count(value: object) -> int | None:
     return None
 
 
+_COUNT_REGION = re.compile(r"[\d\s×xXNVIDA]*")  # every character a match of the count patterns may hold
+
+
+def _search_before(pattern: re.Pattern[str], text: str, end: int) -> re.Match[str] | None:
+    """`pattern.search(text[:end])` for a pattern anchored at the end (`$`), reading the last _NEAR
+    characters only (once per mention, the whole text before it was quadratic), unless all of them could
+    belong to one longer match."""
+    start = max(0, end - _NEAR)
+    found = pattern.search(text, start, end)
+    if found is None and start and _COUNT_REGION.fullmatch(text, start, end):
+        return pattern.search(text, 0, end)
+    return found
+
+
 def _result_after(memory: MemoryAmount, rest: list[MemoryAmount], text: str) -> MemoryAmount | None:
     """The amount right after `= ` that follows a product ("3 × 141GB = 423GB" -> 423GB)."""
-    match = _PRODUCT_RESULT.match(text[memory.end :])
+    match = _PRODUCT_RESULT.match(text[memory.end : memory.end + _NEAR])
     if match is None or not rest or rest[0].start != memory.end + match.end():
         return None
     return rest[0]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -141,12 +141,24 @@ class CostMismatch(BaseRule):
     def _finding(self, source_file: SourceFile, line: int, wrong: list[_Stated], deployment: Deployment) -> Finding:
         text = source_file.line_text(line)
         edits = []
+        # The line's prices are found once, not once per wrong price (a long line of prices was quadratic);
+        # the bare amounts by value, and the edits' starts as a set kept up to date.
+        prices = find_prices(text)
+        bare: dict[float, list[Price]] = {}
+        for found in prices:
+            if found.period is None and found.per_unit is None:
+                bare.setdefault(found.amount, []).append(found)
+        taken: set[int] = set()
         for item in wrong:
             gpus, value = _expected(item, deployment)
             edits.append((item.digits[0], item.digits[1], format_money(value, item.price)))
-            assumed = item.amount if item.period == "hour" and gpus == 1 else _assumed_price(text, item, deployment)
+            taken.add(item.digits[0])
+            assumed = (item.amount if item.period == "hour" and gpus == 1
+                       else _assumed_price(text, item, deployment, prices))
             if assumed is not None:
-                edits.extend(_restated(text, assumed, deployment.price_per_gpu_hour, {e[0] for e in edits}))
+                restated = _restated(text, assumed, deployment.price_per_gpu_hour, taken, bare.get(assumed, []))
+                edits.extend(restated)
+                taken.update(edit[0] for edit in restated)
         first = wrong[0]
         gpus, value = _expected(first, deployment)
         written = first.written
@@ -169,23 +181,25 @@ class CostMismatch(BaseRule):
         )
 
 
-def _restated(text: str, assumed: float, value: float, taken: set[int]) -> list[tuple[int, int, str]]:
+def _restated(
+    text: str, assumed: float, value: float, taken: set[int], candidates: list[Price]
+) -> list[tuple[int, int, str]]:
     """The wrong hourly price written again without its period on the line ("$2.49/hour: 3 × $2.49 × 730
     = ...", "5453  # 3 GPUs × $2.49 × 730 h"): fixed together, so the corrected line does not carry a
-    calculation on the old price."""
+    calculation on the old price. `candidates`: the line's prices of that amount without a period."""
     edits = []
-    for price in find_prices(text):
+    for price in candidates:
         at = text.find(price.amount_text, price.start)
         if price.period is None and price.per_unit is None and price.amount == assumed and at not in taken:
             edits.append((at, at + len(price.amount_text), format_money(value, price)))
     return edits
 
 
-def _assumed_price(text: str, item: _Stated, deployment: Deployment) -> float | None:
+def _assumed_price(text: str, item: _Stated, deployment: Deployment, prices: list[Price] | None = None) -> float | None:
     """The other hourly price a derived figure was computed from, when the line shows it: 5453 is
-    3 × $2.49 × 730."""
+    3 × $2.49 × 730. `prices`: the line's, when already found."""
     hours = PERIOD_HOURS[item.period]
-    for price in find_prices(text):
+    for price in find_prices(text) if prices is None else prices:
         if price.period is not None or price.per_unit or close(price.amount, deployment.price_per_gpu_hour):
             continue
         if any(close(item.amount, gpus * price.amount * hours, relative=TOLERANCE, stated_text=item.price.amount_text)
@@ -261,6 +275,12 @@ def _prose_prices(ctx: ReviewContext, source_file: SourceFile, line: int, deploy
     if not prices:
         return []
     found = []
+    # Sentence ends and purchase-option words of the whole line, found once: per price, the sentence it is
+    # in is looked up, not split out of everything before it (quadratic on a long line of prices).
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    options = list(_PURCHASE_OPTION.finditer(text))
+    option_starts = [m.start() for m in options]
+    label: str | None = None
     for index, price in enumerate(prices):
         if price.per_unit:
             continue
@@ -271,15 +291,17 @@ def _prose_prices(ctx: ReviewContext, source_file: SourceFile, line: int, deploy
         before, after = _SENTENCE_END.split(before)[-1], _SENTENCE_END.split(after)[0]
         if _NOT_GPU_TEXT.search(before) or _NOT_GPU_TEXT.search(after):
             continue
-        if _PURCHASE_OPTION.search(_SENTENCE_END.split(text[: price.start])[-1]):
+        if _after_purchase_option(text, price.start, ends, options, option_starts):
             continue  # "Spot capacity for p5.48xlarge has been around $2.10": another way to buy it
-        if table and _NOT_GPU_TEXT.search(row_label(text) + " " + column_header(source_file, line, price.start)):
+        if table and label is None:
+            label = row_label(text)
+        if table and _NOT_GPU_TEXT.search(f"{label} {column_header(source_file, line, price.start)}"):
             continue
         period = price.period or _period_label(before) or (
             _period_label(column_header(source_file, line, price.start) + " ") if table else None
         )
         if period is None and table:
-            period = _period_label(row_label(text) + " ")
+            period = _period_label(f"{label} ")
         if period is None:
             continue
         digits_at = text.find(price.amount_text, price.start)
@@ -298,6 +320,22 @@ def _prose_prices(ctx: ReviewContext, source_file: SourceFile, line: int, deploy
         # ("($0.35 GPU + $0.19 host) = $0.54/hr" per node).
         found = [s for s in found if s.period != "hour" or _follows(s, deployment)]
     return found
+
+
+def _after_purchase_option(
+    text: str, start: int, ends: list[int], options: list[re.Match[str]], option_starts: list[int]
+) -> bool:
+    """Whether the sentence before `start` names a purchase option: what
+    `_PURCHASE_OPTION.search(_SENTENCE_END.split(text[:start])[-1])` says, from the line's sentence ends
+    and option words (found once per line)."""
+    if start > 0 and text[start - 1] in ".;!?":
+        return False  # the cut text ends a sentence there: nothing of it is before the amount
+    sentence = ends[bisect_right(ends, start) - 1] if ends and ends[0] <= start else 0
+    at = bisect_left(option_starts, sentence)
+    if at < len(options) and options[at].end() <= start:
+        return True
+    # A word that the cut leaves whole ("spot" right before "2.10") is found in the last few characters.
+    return _PURCHASE_OPTION.search(text[max(sentence, start - 40) : start]) is not None
 
 
 def _period_label(before: str) -> str | None:

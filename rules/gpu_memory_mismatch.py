@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -57,6 +58,7 @@ _BEFORE_AMOUNT = re.compile(
     r"|\bgpu_?mem(?:ory)?\w*[\"']?\s*[:=]\s*(?:[\w.]+\(\s*)?[\"']?$",
     re.IGNORECASE,
 )
+_NEAR = 300  # characters after an amount its patterns read (they end well within this)
 _HOST = re.compile(
     r"(?<!GPU\s)\bRAM\b|LPDDR\w*|\bDDR\d?\w*|system\s+memory|host\s+memory|CPU\s+memory|unified\s+memory"
     r"|memory\s+limit|\bdisk\b|storage|NVMe|SSD|\bswap\b|\bshm\b|shared\s+memory|coherent",
@@ -180,18 +182,26 @@ class GpuMemoryMismatch(BaseRule):
         if not amounts:
             return []
         mentions = line_mentions(ctx, source_file, line)
+        starts = [m.start for m in mentions]  # in order, not overlapping: looked up by bisection
         taken = {c.amount.start for c in keyed}
         claims = []
         for amount in amounts:
-            if amount.start in taken or any(m.start <= amount.start < m.end for m in mentions):
+            at = bisect_right(starts, amount.start)  # mentions[:at] start at or before the amount
+            if amount.start in taken or (at and mentions[at - 1].end > amount.start):
                 continue  # a keyed value, or part of a name like NVIDIA-GH200-480GB
-            before, after = text[: amount.start], text[amount.end :]
+            # Only the words near the amount are read: copying the rest of a long line per amount is quadratic.
+            before, after = text[max(0, amount.start - 80) : amount.start], text[amount.end : amount.end + _NEAR]
             if _HOST.search(before[-25:]) or _HOST.search(after[:25]):
                 continue
             if _TOTAL_BEFORE.search(before[-20:]) or _TOTAL_AFTER.search(after[:25]):
                 continue
-            mention = next((m for m in reversed(mentions) if m.end <= amount.start
-                            and len(before) - m.end <= 24 and _AFTER_MENTION.match(before[m.end :])), None)
+            mention = None
+            for index in range(at - 1, -1, -1):
+                if amount.start - mentions[index].end > 24:
+                    break  # further back, further away
+                if _AFTER_MENTION.match(text[mentions[index].end : amount.start]):
+                    mention = mentions[index]
+                    break
             if mention is not None and _label_size(mention, amount):
                 continue
             counted = _COUNTED.search(text, max(0, (mention.start if mention else amount.start) - 12),

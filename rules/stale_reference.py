@@ -14,6 +14,7 @@ from app.rule_api import BaseRule
 from app.scope.blocks import LineBinding
 from rules._text import (
     LineKinds,
+    apply_edits,
     claimed_gpus,
     equivalent_spelling,
     inside_file_name,
@@ -140,16 +141,19 @@ class StaleReference(BaseRule):
                 binding = ctx.line_binding(source_file, change.new, line) if scope.bound else None
                 if binding is not None and not binding.bound and not ctx.audit:
                     continue
-                for stale in _stale_on_line(ctx, source_file, kinds, line, text, change):
-                    suggestion = None
-                    if stale.replacement is not None:
-                        suggestion = text[: stale.start] + stale.replacement + text[stale.end :]
+                stales = _stale_on_line(ctx, source_file, kinds, line, text, change)
+                # Every occurrence's suggestion is the line with all of them fixed, one string shared by
+                # all (the engine would merge them into that anyway): one copy of the line, not one each.
+                edits = [(s.start, s.end, s.replacement) for s in stales if s.replacement is not None]
+                fixed = apply_edits(text, edits)
+                for stale in stales:
+                    suggestion = fixed if stale.replacement is not None else None
                     yield self.finding(
                         source_file.path,
                         line,
                         f"Stale: states {stale.stated}, but this change moves deployment `{change.new.name}`'s "
                         f"{_WHAT[stale.component]} from {stale.previous} to {stale.expected}.",
-                        evidence=f"{stale.stated} in {text}",
+                        evidence=f"{stale.stated} in {_around(text, stale.start, stale.end)}",
                         deployment=change.new,
                         suggestion=suggestion,
                         in_diff=in_diff,
@@ -158,6 +162,17 @@ class StaleReference(BaseRule):
                         expected=stale.expected,
                         bound_by=_bound_by(scope.reason, binding),
                     )
+
+
+_EVIDENCE_LINE = 2_000  # longer lines: the evidence is the text around the occurrence, not the whole line
+
+
+def _around(text: str, start: int, end: int) -> str:
+    """The line as evidence, or on a long line the words around the occurrence (one finding per occurrence
+    must not copy a megabyte each)."""
+    if len(text) <= _EVIDENCE_LINE:
+        return text
+    return text[max(0, start - 100) : end + 100]
 
 
 def _bound_by(file_reason: str, binding: LineBinding | None) -> str:
@@ -208,9 +223,11 @@ def _stale_on_line(
         found.extend(_stale_prices(text, change))
     # One finding per occurrence; overlapping readings of the same text (a price regex and a key) count once.
     unique: list[_Stale] = []
+    reach = -1  # the end of the furthest-reaching one kept: by start, only it can overlap the next
     for stale in sorted(found, key=lambda s: (s.start, -s.end)):
-        if not any(u.start < stale.end and stale.start < u.end for u in unique):
+        if stale.start >= reach or not any(u.start < stale.end and stale.start < u.end for u in unique):
             unique.append(stale)
+            reach = max(reach, stale.end)
     return unique
 
 

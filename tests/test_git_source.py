@@ -77,3 +77,24 @@ def test_patch_line_maps() -> None:
     assert added_lines_from_patch(patch) == frozenset({2, 3, 11})
     assert diff_lines_from_patch(patch) == frozenset({1, 2, 3, 4, 11})
     assert added_lines_from_patch(None) == frozenset()
+
+
+def test_a_file_over_the_size_cap_is_read_no_further_than_one_byte_past_it(repo: Path) -> None:
+    from app.source import MAX_FILE_BYTES
+
+    big = b"GH200 " * (3 * MAX_FILE_BYTES // 6)
+    head = commit_tree(repo, files={"big.txt": big, "small.txt": "H100\n"})
+    contents = GitSource(repo).read_many(head, ["big.txt", "small.txt"])
+    assert contents["big.txt"] == big[: MAX_FILE_BYTES + 1]  # sizes come from ls-tree, before any content
+    assert contents["small.txt"] == b"H100\n"
+
+
+def test_a_scan_skips_files_over_the_size_cap_as_too_large(repo: Path) -> None:
+    from app.review import scan_commit
+    from tests.helpers import GH200_MANIFEST
+
+    head = commit_tree(repo, files={"align.yaml": GH200_MANIFEST, "data/big.csv": "H200,1\n" * 400_000,
+                                    "deploy.py": 'GPU = "H200"\n'})
+    result = scan_commit(GitSource(repo), head)
+    assert [(s.path, s.reason) for s in result.skipped] == [("data/big.csv", "larger than 1 MB")]
+    assert [f.path for f in result.findings] == ["deploy.py"]

@@ -9,11 +9,13 @@ one branch per character. Greedy optional branches also give "longest name first
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+import string
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from app.catalog import GpuMention, GpuSpec, MentionKind
 from app.catalog.tokens import is_embedded, is_level
+from app.linear_match import Nfa, chars
 
 _SEPARATORS = re.compile(r"[\s_\-]+")
 _SEP = r"[ \t_\-]?"  # where a name has a separator, text may use any one of them or none
@@ -59,19 +61,27 @@ def _keys(gpus: Sequence[GpuSpec]) -> Iterable[_Key]:
             yield _Key(instance_type, spec, "instance_type")
 
 
-def _atoms(text: str) -> list[str]:
-    """A spelling as regex atoms: one per character, with flexible separators and `*` wildcards."""
-    atoms: list[str] = []
+_SEP_PIECE = ""  # a place where a name has a separator
+
+
+def _pieces(text: str) -> list[str]:
+    """A spelling as pieces: one per character, and _SEP_PIECE where text may use any separator or none."""
+    pieces: list[str] = []
     for index, part in enumerate(p for p in _SEPARATORS.split(text.strip()) if p):
         if index:
-            atoms.append(_SEP)
+            pieces.append(_SEP_PIECE)
         size = _SIZE.fullmatch(part)
         chunks = [size[1], size[2]] if size else [part]
         for chunk_index, chunk in enumerate(chunks):
             if chunk_index:
-                atoms.append(_SEP)
-            atoms.extend(_char(c) for c in chunk)
-    return atoms
+                pieces.append(_SEP_PIECE)
+            pieces.extend(chunk)
+    return pieces
+
+
+def _atoms(text: str) -> list[str]:
+    """A spelling as regex atoms: one per character, with flexible separators and `*` wildcards."""
+    return [_SEP if piece == _SEP_PIECE else _char(piece) for piece in _pieces(text)]
 
 
 def _char(c: str) -> str:
@@ -81,6 +91,26 @@ def _char(c: str) -> str:
     if c.isascii() and c.isalpha():
         return f"[{c.upper()}{c.lower()}]"
     return re.escape(c)
+
+
+_ALNUM = chars(string.ascii_letters + string.digits)
+_SEP_CHARS = chars(" \t_-")
+
+
+def _glob_nfa(pattern: str) -> Nfa:
+    """The same language as `_atoms`, for globs with several `*`: as a regex, each `*` after the first
+    multiplies the work by the token's length (catastrophic backtracking); the NFA's work stays linear."""
+    nfa = Nfa()
+    for piece in _pieces(pattern):
+        if piece == _SEP_PIECE:
+            nfa.optional(_SEP_CHARS)
+        elif piece == "*":
+            nfa.plus(_ALNUM)
+        elif piece.isascii() and piece.isalpha():
+            nfa.one(chars(piece.upper() + piece.lower()))
+        else:
+            nfa.one(chars(piece))
+    return nfa
 
 
 @dataclass
@@ -116,8 +146,40 @@ def _emit(node: _Node) -> str:
     return "(?:" + body + ")?" if node.end else body
 
 
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    return re.compile("".join(_atoms(pattern)))
+def _glob_matcher(pattern: str) -> Callable[[str], bool]:
+    """Full-match test of one glob. One `*` compiles to a regex that cannot backtrack more than the
+    token's length (separators are optional single characters no other atom matches); several go to
+    the NFA."""
+    if pattern.count("*") > 1:
+        return _glob_nfa(pattern).fullmatch
+    regex = re.compile("".join(_atoms(pattern)))
+    return lambda text: regex.fullmatch(text) is not None
+
+
+_START = re.compile(r"(?<![A-Za-z0-9])(?:[1-9][0-9]?[xX](?=[A-Za-z0-9]))?")  # _BEFORE, as a place to start
+
+
+def wide_glob_spans(text: str, globs: Sequence[Nfa]) -> list[tuple[int, int]]:
+    """(start, end) of each glob match in `text`, leftmost first, longest at one place, bounded like the
+    trie regex's mentions (_BEFORE, _AFTER). Linear: a glob's NFA dies within one token of its start."""
+
+    def end_ok(end: int) -> bool:
+        if end < len(text) and text[end] == "s":
+            end += 1
+        return end == len(text) or not (text[end].isascii() and text[end].isalnum())
+
+    spans: list[tuple[int, int]] = []
+    resume = 0
+    for boundary in _START.finditer(text):
+        if boundary.start() < resume:
+            continue
+        for start in dict.fromkeys((boundary.end(), boundary.start())):  # with a count prefix ("8x") first
+            end = max((nfa.longest_match(text, start, end_ok) for nfa in globs), default=-1)
+            if end > start:
+                spans.append((start, end))
+                resume = end
+                break
+    return spans
 
 
 class CatalogIndex:
@@ -125,7 +187,8 @@ class CatalogIndex:
 
     def __init__(self, gpus: Sequence[GpuSpec]) -> None:
         self._exact: dict[str, tuple[GpuSpec, MentionKind]] = {}
-        self._globs: list[tuple[re.Pattern[str], GpuSpec]] = []
+        self._globs: list[tuple[Callable[[str], bool], GpuSpec]] = []
+        self._wide_globs: list[Nfa] = []  # several `*`: found in text by the NFA, not by the trie regex
         self._names: dict[str, GpuSpec] = {}  # normalized name or alias -> spec, for `nearest`
         self._memo: dict[str, tuple[GpuSpec, MentionKind] | None] = {}  # the same few spellings recur
         # Exactly as written: a label also spelled like an alias ("NVIDIA-H200" vs the alias "NVIDIA H200")
@@ -136,9 +199,12 @@ class CatalogIndex:
         self._written_names: set[str] = set()
         spellings: list[str] = []
         for key in _keys(gpus):
-            spellings.append(key.text)
+            if key.text.count("*") > 1:
+                self._wide_globs.append(_glob_nfa(key.text))
+            else:
+                spellings.append(key.text)
             if "*" in key.text:
-                self._globs.append((_glob_regex(key.text), key.spec))
+                self._globs.append((_glob_matcher(key.text), key.spec))
                 continue
             normalized = normalize(key.text)
             self._exact.setdefault(normalized, (key.spec, key.kind))
@@ -160,28 +226,40 @@ class CatalogIndex:
             if label is not None and label[0] is found[0] and written not in self._written_names:
                 return label
             return found
-        for regex, spec in self._globs:
-            if regex.fullmatch(stripped):
+        for matches, spec in self._globs:
+            if matches(stripped):
                 return spec, "instance_type"
         return None
 
     def mentions(self, text: str) -> list[GpuMention]:
-        if self._pattern is None:
-            return []
         found = []
         memo = self._memo
         if len(memo) > 4096:  # bounded: only spellings the regex accepted get here, but text is untrusted
             memo.clear()
-        for match in self._pattern.finditer(" " + text):
-            written = match["m"]
+        for start, end in self._spans(text):
+            written = text[start:end]
             hit = memo[written] if written in memo else memo.setdefault(written, self.lookup(written))
             if hit is not None:
-                start = match.start("m") - 1
                 if is_embedded(text, start, start + len(written), self._is_spelling) or is_level(
                         text, start, start + len(written)):
                     continue  # `DCGM_L4_TIMEOUT`, `requirements-h200.txt`, a URL, "DCGM L4": no GPU (spec §1b)
                 found.append(GpuMention(start, start + len(written), written, hit[0], hit[1]))
         return found
+
+    def _spans(self, text: str) -> list[tuple[int, int]]:
+        """Where spellings are written: the trie regex's matches, and those of globs with several `*`
+        (leftmost first, the longer of two at one place; a span overlapping an earlier one is dropped,
+        as the regex's scan would have consumed its text)."""
+        found = self._pattern.finditer(" " + text) if self._pattern else ()
+        spans = [(match.start("m") - 1, match.end("m") - 1) for match in found]
+        if not self._wide_globs:
+            return spans
+        spans += wide_glob_spans(text, self._wide_globs)
+        kept: list[tuple[int, int]] = []
+        for start, end in sorted(spans, key=lambda span: (span[0], -span[1])):
+            if not kept or start >= kept[-1][1]:
+                kept.append((start, end))
+        return kept
 
     def _is_spelling(self, part: str) -> bool:
         memo = self._memo

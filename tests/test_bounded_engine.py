@@ -1,0 +1,124 @@
+"""The engine's work is linear in the line and the file (issue 8, item 9): suggestions are verified by
+applying a file's fixes together, edits are found without diffing whole lines, and nothing is found or
+suggested differently for it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import ClassVar
+
+import pytest
+
+from app import engine
+from app.context import ReviewContext
+from app.findings import Finding, Severity
+from app.rule_api import BaseRule, builtin_rules
+from tests.helpers import make_context
+
+
+class _Passes(BaseRule):
+    """Counts the passes the engine makes over the text (every rule runs once per pass)."""
+
+    id = "pass-counter"
+    default_severity = Severity.NOTICE
+    file_local = True
+    lines_read: ClassVar[list[int]] = []
+
+    def check(self, ctx: ReviewContext) -> Iterator[Finding]:
+        self.lines_read.append(sum(len(f.lines) for f in ctx.files))
+        return iter(())
+
+
+def test_a_suggestion_on_every_line_is_verified_in_one_more_pass_over_the_file() -> None:
+    lines = 2_900
+    ctx = make_context({"deploy/gpus.py": "".join(f'GPU_{n} = "H200"\n' for n in range(lines))})
+    _Passes.lines_read.clear()
+    findings = engine.run_rules(ctx, [*builtin_rules(), _Passes()], workers=1)
+    fixed = [f for f in findings if f.rule == "gpu-model-mismatch"]
+    assert len(fixed) == lines and all(f.suggestion and '"GH200"' in f.suggestion for f in fixed)
+    assert sum(_Passes.lines_read) <= 2 * lines  # the review, then all fixes at once (was: one pass per fix)
+
+
+def test_a_fix_that_leaves_its_line_dirty_is_still_dropped_when_checked_with_the_others() -> None:
+    text = 'A = "H200"\nB = "H200"  # on GGH200 nodes\nC = "H200"\n'
+    findings = engine.run_rules(make_context({"deploy/gpus.py": text}), builtin_rules(), workers=1)
+    suggestion = {f.line: f.suggestion for f in findings if f.rule == "gpu-model-mismatch"}
+    assert suggestion[1] == 'A = "GH200"' and suggestion[3] == 'C = "GH200"'
+
+
+@pytest.mark.timeout(30)
+def test_edits_of_a_megabyte_line_are_found_without_a_quadratic_diff() -> None:
+    line = "x" * 500_000 + " H200 (141GB) " + "y" * 500_000
+    gpu = line.replace("H200", "GH200")
+    memory = line.replace("141GB", "96GB")
+    assert engine._combine_edits(line, [gpu, memory]) == line.replace("H200 (141GB)", "GH200 (96GB)")
+    assert engine._edit_spans(line, gpu) == [(500_001, 500_001, "G")]
+
+
+def test_edits_far_apart_on_one_line_become_one_span_and_overlapping_ones_no_combination() -> None:
+    line = "H200 " + "x" * 1_000 + " 141GB"
+    both = line.replace("H200", "GH200").replace("141GB", "96GB")
+    assert engine._edit_spans(line, both) == [(0, len(line) - 2, both[: len(both) - 2])]  # up to "GB"
+    assert engine._combine_edits(line, [both, line.replace("141GB", "80GB")]) is None
+    short = "H200 and 141GB"
+    assert engine._combine_edits(short, [short.replace("H200", "GH200"), short.replace("141", "96")]) == \
+        "GH200 and 96GB"
+
+
+def test_the_span_index_of_a_busy_line_answers_as_the_scan_of_every_span() -> None:
+    import random
+
+    from rules._text import _InnermostSpans
+
+    rng = random.Random(9)
+    for _ in range(300):
+        ranges = []
+        for _ in range(rng.randint(1, 40)):
+            start = rng.randint(0, 60)
+            ranges.append((start, start + rng.randint(0, 30), rng.choice(["code", "string", "comment", "prose"])))
+        index = _InnermostSpans(ranges)
+        for column in range(-1, 95):
+            covering = [(e - s, k == "code", i) for i, (s, e, k) in enumerate(ranges) if s <= column < e]
+            expected = ranges[min(covering)[2]] if covering else None
+            assert index.by_kind.at(column) == expected
+            by_length = [(e - s, i) for i, (s, e, _k) in enumerate(ranges) if s <= column < e]
+            assert index.by_length.at(column) == (ranges[min(by_length)[1]] if by_length else None)
+
+
+@pytest.mark.timeout(60)
+def test_a_long_line_of_wrong_prices_is_one_finding_with_every_price_fixed() -> None:
+    sentence = "Each GH200 costs $2.49/hour. "
+    line = sentence * (64_000 // len(sentence))  # 16 KB took 3 s, 64 KB 67 s: find_prices per price
+    findings = engine.run_rules(make_context({"docs/cost.md": line + "\n"}), builtin_rules(), workers=1)
+    [cost] = [f for f in findings if f.rule == "cost-mismatch"]
+    assert cost.suggestion == line.replace("$2.49", "$1.49")
+
+
+@pytest.mark.timeout(60)
+def test_a_long_line_of_gpu_counts_and_amounts_stays_linear() -> None:
+    line = "3 x GH200 with 3 x 141GB = 423GB; " * 3_000  # counts before names, products, totals
+    findings = engine.run_rules(make_context({"docs/capacity.md": line + "\n"}), builtin_rules(), workers=1)
+    assert {f.rule for f in findings} >= {"capacity-mismatch"}
+
+
+def test_counts_before_a_name_are_read_as_the_whole_text_before_it_would_be() -> None:
+    import random
+
+    from rules.capacity_mismatch import _COUNT_BEFORE_NAME, _COUNT_TIMES, _search_before
+
+    rng = random.Random(3)
+    for _ in range(3_000):
+        pieces = ["1", "3", " ", "x", "×", "NVIDIA ", "a", ".", "  "]
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 400)))
+        for pattern in (_COUNT_TIMES, _COUNT_BEFORE_NAME):
+            expected = pattern.search(text)
+            found = _search_before(pattern, text, len(text))
+            assert (found.span() if found else None) == (expected.span() if expected else None), text
+
+
+@pytest.mark.timeout(60)
+def test_a_long_line_of_gpu_names_is_one_finding() -> None:
+    line = " ".join(["H200"] * 25_000)  # 4,000 names took 26 s (every span scanned per mention)
+    findings = engine.run_rules(make_context({"docs/gpus.md": line + "\n"}), builtin_rules(), workers=1)
+    [mismatch] = [f for f in findings if f.rule == "gpu-model-mismatch"]
+    assert mismatch.line == 1

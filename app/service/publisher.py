@@ -61,6 +61,10 @@ def now_iso() -> str:
 
 
 def check_title(result: ReviewResult) -> str:
+    if result.stopped:
+        found = f"{len(result.findings)} finding{'s' if len(result.findings) != 1 else ''} so far; " \
+            if result.findings else ""
+        return clip(f"Incomplete: {found}{result.stopped}", TITLE_LIMIT, "…")
     if result.conclusion == "skipped":
         return "Skipped: no align.yaml in this repository"
     if not result.findings:

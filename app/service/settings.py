@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     retry_backoff: float = 1.0  # seconds, doubled per attempt; 0 in tests
     max_rate_limit_wait: float = 900.0  # longer waits fail the call instead of holding a worker
 
+    # Seconds a review may take from the moment a worker picks it up (ALIGN_REVIEW_DEADLINE). When it passes,
+    # the check run completes with what was found so far and says where it stopped; the job is not retried.
+    review_deadline: float = Field(default=120.0, gt=0)
+
     log_level: str = "INFO"
 
     @model_validator(mode="before")

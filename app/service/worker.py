@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from app.deadline import Deadline
 from app.findings import Finding, Waiver
 from app.report.untrusted import code, text
 from app.review import ReviewResult
@@ -25,6 +26,7 @@ from app.service.jobs import Job
 from app.service.logging_setup import log_context, redact
 from app.service.markers import CommentStatus, StateSeal, SummaryState, fingerprint_in, report_part
 from app.service.metrics import Metrics
+from app.service.review_deadline import DeadlineOverrun, run_within, spent_by_earlier_try
 from app.service.settings import Settings
 from app.source import FileChange
 
@@ -158,6 +160,7 @@ def _error_reason(error: BaseException) -> str:
 
 
 def run_review(job: Job, deps: WorkerDeps, extra_waivers: Sequence[Waiver]) -> str:
+    deadline = Deadline(deps.settings.review_deadline)  # from the moment the job is picked up
     client = deps.gateway.repo(job.installation_id, job.repository)
     external = pub.external_id(job.delivery_id, job.pull_number)
     run: pub.CheckRunHandle | None = None
@@ -178,8 +181,10 @@ def run_review(job: Job, deps: WorkerDeps, extra_waivers: Sequence[Waiver]) -> s
         head = head or str(pull["head"]["sha"])
         if run is None:
             run = pub.start_check_run(client, head, external, job.pull_number, app_id)
+        if spent_by_earlier_try(job.extra, deps.settings.review_deadline):
+            return _complete_spent(client, run.id, deps.settings.review_deadline)
         with log_context(pull=pull["number"], head=head[:7]):
-            return _review_pull(job, deps, client, pull, head, run, extra_waivers)
+            return _review_pull(job, deps, client, pull, head, run, extra_waivers, deadline)
     except Exception as error:
         log.exception("review failed")
         if run is not None:
@@ -192,6 +197,18 @@ def run_review(job: Job, deps: WorkerDeps, extra_waivers: Sequence[Waiver]) -> s
         elif head is None:
             raise  # nothing was created on GitHub yet: let the queue decide whether to try again
         return "failed"
+
+
+def _complete_spent(client: RepoClient, run_id: int, seconds: float) -> str:
+    """An earlier try of this job began reviewing more than the deadline ago and never finished (its worker
+    died or hung): the review is not run again on this worker, its check run is completed saying so."""
+    why = f"stopped: the review's {seconds:g} s deadline passed on an earlier try, whose worker stopped answering"
+    pub.complete_check_run(client, run_id, "neutral", f"Incomplete: {why}",
+                           f"## Align could not complete this review\n\n⏱️ {why[0].upper()}{why[1:]}. This "
+                           "review is not retried automatically (the same input could hold the next worker too). "
+                           "Press **Re-run** on this check or comment `/align review` to try again.")
+    log.warning("not retried: an earlier try spent the review's deadline")
+    return "deadline"
 
 
 def _supersede(client: RepoClient, job: Job, head: str, newer: str, external: str, app_id: int | None) -> str:
@@ -237,6 +254,7 @@ def _review_pull(
     head: str,
     run: pub.CheckRunHandle,
     extra_waivers: Sequence[Waiver],
+    deadline: Deadline,
 ) -> str:
     settings = deps.settings
     number = int(pull["number"])
@@ -255,7 +273,15 @@ def _review_pull(
         max_archive_bytes=settings.max_tarball_bytes, max_extracted_bytes=settings.max_extracted_bytes,
     )
     changes = source.changed_files(base, head)
-    result = deps.review(source, base, head, waivers=state.waivers, changes=changes, rules=deps.loaded_rules())
+    rules = deps.loaded_rules()
+    try:
+        result = run_within(deadline, lambda: deps.review(source, base, head, waivers=state.waivers, changes=changes,
+                                                          rules=rules, deadline=deadline))
+    except DeadlineOverrun as overrun:
+        log.warning("review abandoned: %s", overrun.summary)
+        result = ReviewResult(base, head, "neutral", changes=tuple(changes), stopped=str(overrun))
+    if result.stopped:
+        log.warning("review stopped at its deadline: %s", result.stopped)
     if deps.metrics is not None:
         deps.metrics.observe_findings(result.findings)
     texts = source.texts(head, [c.path for c in changes])
@@ -302,7 +328,9 @@ def _review_pull(
 
     if stale:
         return "stale"
-    new_state = SummaryState(head, head if reviewed else state.reviewed_head, state.waivers).with_posted(posted)
+    # A review that stopped at its deadline is not this head's review: a re-run may post the rest.
+    reviewed_head = head if reviewed and not result.stopped else state.reviewed_head
+    new_state = SummaryState(head, reviewed_head, state.waivers).with_posted(posted)
     if summaries or pub.should_create_summary(result, new_state):
         try:  # the check run is complete: a failure here must not turn it into "could not complete"
             room = pub.SUMMARY_LIMIT - len(pub.summary_body("", new_state, seal))
@@ -332,7 +360,8 @@ def _publish_review(
     (None: unknown, list them)."""
     current = {f.fingerprint: f for f in result.findings}
     waived = {finding.fingerprint: waiver for finding, waiver in result.waived}
-    judged = result.effective is not None  # with align.yaml missing or invalid no earlier finding is fixed
+    # With align.yaml missing or invalid, or a review stopped at its deadline, no earlier finding is fixed.
+    judged = result.effective is not None and not result.stopped
     if known is not None and not (judged and pub.needs_edits(known, current, waived)):
         posted = dict(known)
     else:

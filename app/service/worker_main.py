@@ -22,9 +22,11 @@ import os
 import sys
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,7 @@ from rq.worker import WorkerStatus
 from app.service.jobs import Job
 from app.service.logging_setup import log_context
 from app.service.redis_queue import SERIALIZER, PullGate, RedisQueueConfig, release_if_owner
+from app.service.review_deadline import EARLIER_TRY_KEY
 
 log = logging.getLogger("align.worker")
 
@@ -173,7 +176,10 @@ class JobRuntime:
                 if self._drop(job, rq_id, state):  # a newer head arrived while this job waited
                     return "superseded"
                 self.gate.set_job_state(rq_id, "began")
-                outcome = self.handler(job)
+                # The handler learns when the first try began: one that died after spending the review's
+                # deadline is not run again (the same input would hold this worker too).
+                began = self.gate.first_began(rq_id, time.time())
+                outcome = self.handler(replace(job, extra={**job.extra, EARLIER_TRY_KEY: repr(began)}))
                 if inspect.isawaitable(outcome):
                     asyncio.run(_awaited(outcome))
                 self.gate.set_job_state(rq_id, "done")

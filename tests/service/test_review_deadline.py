@@ -1,0 +1,158 @@
+"""The review deadline in the running service (embedded mode) against the GitHub simulator: a review that
+passes it completes its check run with what it found and says where it stopped; a review stuck in one file
+is abandoned and the worker goes on to the next pull request; the web tier answers meanwhile; a retried job
+whose first try spent the deadline is not reviewed again."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import ClassVar
+
+import httpx
+import pytest
+
+from app.context import ReviewContext
+from app.findings import Finding, Severity
+from app.rule_api import BaseRule, LoadedRules, load_rules
+from app.service.review_deadline import EARLIER_TRY_KEY
+from app.service.worker import handle_job
+
+from .stack import Stack, start_stack, stop_stack
+from .test_resume import detach, job_of_last_delivery
+
+FILES = 101  # four batches of the engine's 32 files
+RELEASE = threading.Event()  # lets a stuck rule go at teardown
+
+
+class _SlowRule(BaseRule):
+    """One error per file; each batch of files takes `pause` seconds (a heavy rule on a large change)."""
+
+    id = "slow-rule"
+    default_severity = Severity.ERROR
+    file_local = True
+    pause: ClassVar[float] = 1.5
+
+    def check(self, ctx: ReviewContext) -> Iterator[Finding]:
+        time.sleep(self.pause)
+        for source_file in ctx.files:
+            if source_file.path.startswith("svc/"):
+                yield self.finding(source_file, 1, "slow finding", evidence=source_file.path)
+
+
+class _StuckRule(BaseRule):
+    """Never returns on a file named stuck.md, like a rule in catastrophic regex backtracking."""
+
+    id = "stuck-rule"
+    default_severity = Severity.ERROR
+    file_local = True
+    entered: ClassVar[threading.Event] = threading.Event()
+
+    def check(self, ctx: ReviewContext) -> Iterator[Finding]:
+        if any(f.path == "stuck.md" for f in ctx.files):
+            self.entered.set()
+            RELEASE.wait(120)
+        return iter(())
+
+
+def _with(rule: BaseRule) -> LoadedRules:
+    builtin = load_rules()
+    return LoadedRules((*builtin.rules, rule), builtin.errors)
+
+
+@pytest.fixture
+def stack(app_key: tuple[str, str]) -> Iterator[Stack]:
+    RELEASE.clear()
+    _StuckRule.entered.clear()
+    s = start_stack(*app_key, review_deadline=3.0, workers=1)
+    yield s
+    RELEASE.set()
+    stop_stack(s)
+
+
+def test_a_review_past_its_deadline_completes_with_the_findings_so_far_and_says_where_it_stopped(
+    stack: Stack,
+) -> None:
+    stack.deps.rules = _with(_SlowRule())
+    number, sha = stack.open({f"svc/file{i:03}.yaml": f"replicas: {i}\n" for i in range(FILES)})
+    run = stack.last_run(sha)
+    assert run.status == "completed"
+    assert run.conclusion == "failure"  # the errors found before the deadline decide it
+    summary = str(run.output["summary"])
+    assert f"of {FILES} files: the review's 3 s deadline passed" in summary
+    assert "stopped after 32 of" in summary or "stopped after 64 of" in summary  # never all 101
+    title = str(run.output["title"])
+    assert title.startswith("Incomplete:") and "so far" in title
+    found = sum(1 for a in run.annotations if "slow finding" in a["message"])
+    assert 0 < found < FILES
+    assert stack.state(number).reviewed_head != sha  # not this head's whole review: a re-run may post more
+
+
+def test_a_review_with_nothing_found_before_its_deadline_is_neutral_not_success(stack: Stack) -> None:
+    class _SlowQuiet(_SlowRule):
+        id = "slow-quiet"
+
+        def check(self, ctx: ReviewContext) -> Iterator[Finding]:
+            time.sleep(self.pause)
+            return iter(())
+
+    stack.deps.rules = _with(_SlowQuiet())
+    _, sha = stack.open({f"svc/file{i:03}.yaml": f"replicas: {i}\n" for i in range(FILES)})
+    run = stack.last_run(sha)
+    assert (run.status, run.conclusion) == ("completed", "neutral")
+    assert "deadline passed" in str(run.output["summary"])
+
+
+def test_a_review_stuck_in_one_file_is_abandoned_at_its_deadline_and_the_worker_takes_the_next_pull(
+    stack: Stack,
+) -> None:
+    stack.deps.rules = _with(_StuckRule())
+    stuck_number, stuck_sha = stack.open({"stuck.md": "anything\n"}, branch="stuck")
+    assert _StuckRule.entered.is_set()
+    run = stack.last_run(stuck_sha)
+    assert (run.status, run.conclusion) == ("completed", "neutral")
+    assert "did not reach a point where it could stop" in str(run.output["summary"])
+    assert "deadline passed" in str(run.output["summary"])
+    # The one worker is free: the next pull request is reviewed while the abandoned review is still stuck.
+    _, other = stack.open({"docs/ok.md": "GH200 everywhere\n"}, branch="other")
+    assert not RELEASE.is_set()
+    assert stack.last_run(other).status == "completed"
+    assert stuck_number != 0
+
+
+def test_healthz_answers_while_a_review_holds_the_worker(app_key: tuple[str, str]) -> None:
+    RELEASE.clear()
+    _StuckRule.entered.clear()
+    s = start_stack(*app_key, review_deadline=60.0, workers=1)
+    try:
+        s.deps.rules = _with(_StuckRule())
+        sha = s.sim.commit(s.repo, "stuck", {"stuck.md": "anything\n"}, "change")
+        s.sim.open_pull(s.repo, "stuck", title="Stuck", user="dev")
+        assert _StuckRule.entered.wait(20), "the review never reached the stuck rule"
+        answers = [httpx.get(f"{s.server.url}/healthz", timeout=5) for _ in range(5)]
+        assert [a.status_code for a in answers] == [200] * 5
+        assert s.queue.busy() and s.last_run(sha).status == "in_progress"
+    finally:
+        RELEASE.set()
+        s.settle()
+        stop_stack(s)
+
+
+def test_a_retried_job_whose_first_try_spent_the_deadline_completes_its_run_without_reviewing_again(
+    stack: Stack,
+) -> None:
+    number, sha = stack.open({"docs/ok.md": "GH200 everywhere\n"})
+    detach(stack)
+    stack.sim.commit(stack.repo, "feature", {"docs/more.md": "more\n"}, "push")
+    job = job_of_last_delivery(stack)
+    reviews: list[object] = []
+    deps = replace(stack.deps, review=lambda *a, **k: reviews.append(a))
+    earlier = replace(job, extra={**job.extra, EARLIER_TRY_KEY: repr(time.time() - 3600)})
+    handle_job(earlier, deps)
+    assert reviews == []
+    run = stack.last_run(str(job.head_sha))
+    assert (run.status, run.conclusion) == ("completed", "neutral")
+    assert "deadline passed on an earlier try" in str(run.output["summary"])
+    assert number and sha

@@ -51,14 +51,20 @@ def _default_queue(settings: Settings, metrics: Metrics, github: Any) -> tuple[J
         from app.service.redis_queue import RedisQueue, RedisQueueConfig  # workers run in other processes
 
         return RedisQueue(RedisQueueConfig.from_settings(settings)), None
+    from app.service.job_store import JobStore, JobStoreError
     from app.service.memory_queue import MemoryQueue
+    from app.service.settings import SettingsError
     from app.service.worker import WorkerDeps, build_worker_deps, handle_job
 
     deps = WorkerDeps(settings=settings, gateway=github, metrics=metrics) if github is not None \
         else build_worker_deps(settings, metrics)
+    try:
+        store = JobStore(settings.job_store_path)
+    except JobStoreError as error:  # refuse to start rather than accept jobs a restart would lose
+        raise SettingsError(f"{error} (set ALIGN_DATA_DIR or ALIGN_JOB_STORE)") from None
 
     queue = MemoryQueue(lambda job: handle_job(job, deps), size=settings.queue_size, workers=settings.workers,
-                        delivery_ttl=settings.delivery_ttl_seconds)
+                        delivery_ttl=settings.delivery_ttl_seconds, store=store)
     deps.latest_head = queue.latest_head  # a review learns from the queue whether a newer push arrived
     return queue, deps
 

@@ -27,7 +27,12 @@ WRITE_POINTS = 5
 
 
 class BudgetExhausted(Exception):
-    """The next slot is further away than the caller may wait: fail the call instead of holding a worker."""
+    """The next slot is further away than the caller may wait: fail the call instead of holding a worker.
+    `until`: the epoch at which the slot opens (the review waits for it off the worker: see worker.py)."""
+
+    def __init__(self, message: str, until: float) -> None:
+        super().__init__(message)
+        self.until = until
 
 
 class BudgetUnavailable(Exception):
@@ -123,9 +128,10 @@ def _check_cost(limits: Sequence[Limit], cost: RequestCost) -> None:
 class _Waiter:
     """The blocking loop shared by both budgets: ask for admission, sleep for the answer, give up past max_wait."""
 
-    def __init__(self, max_wait: float, sleep: Callable[[float], None]) -> None:
+    def __init__(self, max_wait: float, sleep: Callable[[float], None], clock: Callable[[], float] = time.time) -> None:
         self.max_wait = max_wait
         self.sleep = sleep
+        self.clock = clock
 
     def run(self, try_once: Callable[[], float]) -> float:
         waited = 0.0
@@ -134,7 +140,8 @@ class _Waiter:
             if wait <= 0:
                 return waited
             if waited + wait > self.max_wait:
-                raise BudgetExhausted(f"the next request slot is {wait:.1f} s away (max wait {self.max_wait:.0f} s)")
+                raise BudgetExhausted(f"the next request slot is {wait:.1f} s away (max wait {self.max_wait:.0f} s)",
+                                      self.clock() + wait)
             self.sleep(wait)
             waited += wait
 
@@ -152,7 +159,7 @@ class LocalRequestBudget:
     ) -> None:
         self.limits = tuple(limits)
         self.clock = clock
-        self._waiter = _Waiter(max_wait, sleep)
+        self._waiter = _Waiter(max_wait, sleep, clock)
         self._lock = threading.Lock()
         self._windows: dict[tuple[int, str], deque[tuple[float, int]]] = {}
         self._paused: dict[int, float] = {}

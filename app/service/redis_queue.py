@@ -195,6 +195,9 @@ class PullGate:
         except ValueError:
             return now
 
+    def forget_began(self, rq_id: str) -> None:
+        self.client.delete(self.keys.began_at(rq_id))
+
 
 class RedisQueue:
     """JobQueue on Redis for the web tier. Redis calls are short and run in a thread, off the event loop."""

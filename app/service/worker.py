@@ -20,9 +20,9 @@ from app.review import ReviewResult
 from app.rule_api import LoadedRules, load_rules
 from app.service import publisher as pub
 from app.service.commands import handle_command
-from app.service.github_client import GitHubGateway, RepoClient
+from app.service.github_client import GitHubGateway, RateLimitWait, RepoClient
 from app.service.github_source import GitHubSource
-from app.service.jobs import Job
+from app.service.jobs import Job, ReviewDeferred
 from app.service.logging_setup import log_context, redact
 from app.service.markers import CommentStatus, StateSeal, SummaryState, fingerprint_in, report_part
 from app.service.metrics import Metrics
@@ -103,12 +103,19 @@ def _redis_latest_head(config: Any) -> Callable[[str], str | None]:
 
 def handle_job(job: Job, deps: WorkerDeps) -> None:
     """Never raises for a failed review (the check run says what went wrong); raises only when GitHub
-    itself could not be reached to say so, so a queue with retries may try again."""
+    itself could not be reached to say so, so a queue with retries may try again, and ReviewDeferred when
+    GitHub's limits make the review wait: the queue keeps the job and runs it again at the time it names."""
     with log_context(delivery=job.delivery_id, repository=job.repository, pull=job.pull_number, event=job.event):
         started = time.monotonic()
         outcome = "error"
         try:
             outcome = handle_command(job, deps, run_review) if job.kind == "command" else run_review(job, deps, ())
+        except ReviewDeferred:
+            outcome = "deferred"
+            raise
+        except RateLimitWait as wait:  # a command's own write (a reaction, a reply) waits as a review does
+            outcome = "deferred"
+            raise ReviewDeferred(wait.until) from None
         finally:
             if deps.metrics is not None:
                 deps.metrics.jobs.labels(job.kind, outcome).inc()
@@ -185,6 +192,13 @@ def run_review(job: Job, deps: WorkerDeps, extra_waivers: Sequence[Waiver]) -> s
             return _complete_spent(client, run.id, deps.settings.review_deadline)
         with log_context(pull=pull["number"], head=head[:7]):
             return _review_pull(job, deps, client, pull, head, run, extra_waivers, deadline)
+    except RateLimitWait as wait:
+        log.info("GitHub's limits are spent: the review waits until %.0f", wait.until)
+        if head is not None:
+            _show_queued(client, run, head, external, wait.until)
+        raise ReviewDeferred(wait.until) from None
+    except ReviewDeferred:
+        raise  # the check run is complete; what is left waits for GitHub's limits
     except Exception as error:
         log.exception("review failed")
         if run is not None:
@@ -197,6 +211,15 @@ def run_review(job: Job, deps: WorkerDeps, extra_waivers: Sequence[Waiver]) -> s
         elif head is None:
             raise  # nothing was created on GitHub yet: let the queue decide whether to try again
         return "failed"
+
+
+def _show_queued(client: RepoClient, run: pub.CheckRunHandle | None, head: str, external: str, until: float) -> None:
+    """Best effort: the check run says until when the review waits (GitHub's limits may refuse even that;
+    the job waits and runs all the same)."""
+    try:
+        pub.queue_check_run(client, run.id if run is not None else None, head, external, until)
+    except Exception as error:
+        log.info("the check run could not show the wait (%s)", type(error).__name__)
 
 
 def _complete_spent(client: RepoClient, run_id: int, seconds: float) -> str:
@@ -307,6 +330,8 @@ def _review_pull(
         try:
             reviewed, posted = _publish_review(deps, client, number, head, result, changes, no_new_review, bot,
                                                extra, known, before_review)
+        except RateLimitWait:
+            raise  # the whole review waits for GitHub's limits rather than losing its inline comments
         except Exception as error:  # the check run must still carry the review's own conclusion
             log.exception("inline review could not be published")
             extra.append(f"_Inline comments could not be posted this time ({_error_reason(error)}); "
@@ -335,6 +360,11 @@ def _review_pull(
         try:  # the check run is complete: a failure here must not turn it into "could not complete"
             room = pub.SUMMARY_LIMIT - len(pub.summary_body("", new_state, seal))
             pub.write_summary(client, number, summaries, pub.summary_body(report(room), new_state, seal))
+        except RateLimitWait as wait:
+            # The check run is complete and stays so; the job runs again later and writes the summary then
+            # (it reuses the run and posts nothing it posted before).
+            log.info("the summary comment waits for GitHub's limits")
+            raise ReviewDeferred(wait.until) from None
         except Exception:
             log.exception("summary comment could not be written")
             return "review-partial"

@@ -549,8 +549,8 @@ class Simulator:
         """Set an installation's hourly budget (default 5,000) or what is left of it."""
         self.budgets.set(f"installation:{installation_id}", limit=limit, remaining=remaining)
 
-    def enable_secondary_limits(self, enabled: bool = True, **limits: int) -> None:
+    def enable_secondary_limits(self, enabled: bool = True, **limits: float) -> None:
         """Enforce GitHub's secondary limits: 100 concurrent requests, 900 points/min, 80 content-creating
-        requests/min and 500/h; keyword arguments replace those numbers (e.g. content_per_minute=3), the
-        others go back to GitHub's values."""
+        requests/min and 500/h; keyword arguments replace those numbers (e.g. content_per_minute=3, or the
+        windows: minute_seconds=2, hour_seconds=10), the others go back to GitHub's values."""
         self.secondary.configure(enabled, **limits)

@@ -460,7 +460,7 @@ class Simulator:
     def check_runs(self, repo: str, head_sha: str | None = None, name: str | None = None) -> list[CheckRun]:
         key = repo.lower()
         found = [
-            r for r in self.state.check_runs.values()
+            r for r in list(self.state.check_runs.values())  # a copy: the server adds runs meanwhile
             if r.repo == key and (head_sha is None or r.head_sha == head_sha) and (name is None or r.name == name)
         ]
         return self._copy(sorted(found, key=lambda r: r.id))

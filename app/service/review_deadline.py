@@ -9,6 +9,7 @@ completes the check run and moves on.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -57,6 +58,17 @@ def run_within(deadline: Deadline, work: Callable[[], _Result]) -> _Result:
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
     return outcome["result"]  # type: ignore[return-value]
+
+
+def review_deadline(extra: dict[str, str], seconds: float, now: Callable[[], float] = time.time) -> Deadline:
+    """The deadline of this try: what is left of `seconds` since the first try of the job began (a retry after
+    its worker died does not start the clock again), else all of it."""
+    elapsed = 0.0
+    with contextlib.suppress(ValueError):  # unreadable: the whole deadline
+        elapsed = max(now() - float(extra[EARLIER_TRY_KEY]), 0.0) if EARLIER_TRY_KEY in extra else 0.0
+    deadline = Deadline(seconds)
+    deadline.started -= elapsed
+    return deadline
 
 
 def spent_by_earlier_try(extra: dict[str, str], seconds: float, now: Callable[[], float] = time.time) -> bool:

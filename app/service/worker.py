@@ -26,7 +26,7 @@ from app.service.jobs import Job, ReviewDeferred
 from app.service.logging_setup import log_context, redact
 from app.service.markers import CommentStatus, StateSeal, SummaryState, fingerprint_in, report_part
 from app.service.metrics import Metrics
-from app.service.review_deadline import DeadlineOverrun, run_within, spent_by_earlier_try
+from app.service.review_deadline import DeadlineOverrun, review_deadline, run_within, spent_by_earlier_try
 from app.service.settings import Settings
 from app.source import FileChange
 
@@ -167,7 +167,8 @@ def _error_reason(error: BaseException) -> str:
 
 
 def run_review(job: Job, deps: WorkerDeps, extra_waivers: Sequence[Waiver]) -> str:
-    deadline = Deadline(deps.settings.review_deadline)  # from the moment the job is picked up
+    # From the moment the job (its first try) was picked up.
+    deadline = review_deadline(job.extra, deps.settings.review_deadline)
     client = deps.gateway.repo(job.installation_id, job.repository)
     external = pub.external_id(job.delivery_id, job.pull_number)
     run: pub.CheckRunHandle | None = None

@@ -17,7 +17,7 @@ import pytest
 from app.context import ReviewContext
 from app.findings import Finding, Severity
 from app.rule_api import BaseRule, LoadedRules, load_rules
-from app.service.review_deadline import EARLIER_TRY_KEY
+from app.service.review_deadline import EARLIER_TRY_KEY, review_deadline
 from app.service.worker import handle_job
 
 from .stack import Stack, start_stack, stop_stack
@@ -156,3 +156,10 @@ def test_a_retried_job_whose_first_try_spent_the_deadline_completes_its_run_with
     assert (run.status, run.conclusion) == ("completed", "neutral")
     assert "deadline passed on an earlier try" in str(run.output["summary"])
     assert number and sha
+
+
+def test_a_retry_gets_what_is_left_of_the_deadline_since_its_first_try_began() -> None:
+    retried = review_deadline({EARLIER_TRY_KEY: "900.0"}, 120.0, now=lambda: 1000.0)
+    assert 19.0 < retried.remaining() <= 20.0
+    assert 119.0 < review_deadline({}, 120.0).remaining() <= 120.0
+    assert 119.0 < review_deadline({EARLIER_TRY_KEY: "garbage"}, 120.0).remaining() <= 120.0

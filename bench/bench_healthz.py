@@ -7,9 +7,10 @@ The GitHub simulator and the prober run in this process; `align serve` in its ow
 prober sends one GET /healthz at a time (a fresh connection each, as a kubelet probe does) for a few seconds
 with nothing to review. Phase 2: `--pulls` pull requests of `--files` files each (Python and Markdown full of
 GPU names, prices and memory figures: pure-Python engine work on every line) are opened at once and the
-prober keeps going until every check run completed. Both phases run twice: with Python's GIL switch interval
-(5 ms, Align's default) and with 1 ms (ALIGN_SWITCH_INTERVAL_MS=1). Prints p50 / p99 / max per phase and
-the ratios.
+prober keeps going until every check run completed. Both phases run for three configurations of the service:
+the engine in a process of its own per review (ALIGN_REVIEW_ISOLATION=process, the default), and on the
+worker's thread with Python's GIL switch interval (5 ms) and with 1 ms (ALIGN_SWITCH_INTERVAL_MS=1). Prints
+p50 / p99 / max per phase and the ratios.
 """
 
 from __future__ import annotations
@@ -125,31 +126,34 @@ def main() -> int:
         "ALIGN_SECONDS_BETWEEN_REQUESTS": "0", "ALIGN_SECONDS_BETWEEN_WRITES": "0", "ALIGN_LOG_LEVEL": "WARNING",
         "ALIGN_WORKERS": str(args.workers), "ALIGN_REVIEW_DEADLINE": "600",
     })
+    configs = {
+        "thread, 5 ms": {"ALIGN_REVIEW_ISOLATION": "thread", "ALIGN_SWITCH_INTERVAL_MS": "5"},
+        "thread, 1 ms": {"ALIGN_REVIEW_ISOLATION": "thread", "ALIGN_SWITCH_INTERVAL_MS": "1"},
+        "process (default)": {"ALIGN_REVIEW_ISOLATION": "process"},
+    }
     results = {}
     try:
-        # Python's GIL switch interval (5 ms, Align's default) first, then 1 ms, on the same simulator.
-        for index, interval in enumerate(("5", "1")):
-            results[interval] = measure(sim, {**env, "ALIGN_SWITCH_INTERVAL_MS": interval}, tmp, interval, args,
-                                        index * args.pulls)
+        for index, (label, extra) in enumerate(configs.items()):
+            results[label] = measure(sim, {**env, **extra}, tmp, str(index), args, index * args.pulls)
     finally:
         sim.stop()
 
     rows = []
-    for interval, (idle, busy, took) in results.items():
+    for label, (idle, busy, took) in results.items():
         for name, values in (("idle", idle), (f"during the reviews ({took:.1f} s)", busy)):
             stats = summarize(values)
-            rows.append([f"{interval} ms", name, len(values), f"{stats['p50']:.1f}", f"{stats['p99']:.1f}",
+            rows.append([label, name, len(values), f"{stats['p50']:.1f}", f"{stats['p99']:.1f}",
                          f"{stats['max']:.1f}"])
     print(f"{args.pulls} pull requests × {args.files} files × {args.lines} lines at once, {args.workers} workers")
-    print(table(["GIL switch interval", "phase", "probes", "p50 ms", "p99 ms", "max ms"], rows))
-    for interval, (idle, busy, _) in results.items():
-        base, load = summarize(idle), summarize(busy)
-        print(f"{interval} ms: during/idle p50 {load['p50'] / base['p50']:.1f}x, p99 {load['p99'] / base['p99']:.1f}x,"
-              f" max {load['max'] / base['max']:.1f}x")
-    slow, fast = summarize(results["5"][1]), summarize(results["1"][1])
-    print(f"during the reviews, 1 ms against 5 ms: p50 {fast['p50'] / slow['p50']:.2f}x, "
-          f"p99 {fast['p99'] / slow['p99']:.2f}x, max {fast['max'] / slow['max']:.2f}x; "
-          f"review time {results['1'][2] / results['5'][2]:.2f}x")
+    print(table(["engine runs on", "phase", "probes", "p50 ms", "p99 ms", "max ms"], rows))
+    base_label = "thread, 5 ms"
+    base = summarize(results[base_label][1])
+    for label, (idle, busy, took) in results.items():
+        still, load = summarize(idle), summarize(busy)
+        print(f"{label}: during/idle p50 {load['p50'] / still['p50']:.1f}x, p99 {load['p99'] / still['p99']:.1f}x, "
+              f"max {load['max'] / still['max']:.1f}x; against {base_label} during the reviews: "
+              f"p50 {load['p50'] / base['p50']:.2f}x, p99 {load['p99'] / base['p99']:.2f}x, "
+              f"max {load['max'] / base['max']:.2f}x, review time {took / results[base_label][2]:.2f}x")
     return 0
 
 

@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     # mode, where reviews run on threads beside the web tier. Python's 5 ms by default: 1 ms cut the p99 of
     # /healthz during heavy reviews to about 0.78x but made the reviews 1.1-1.2x slower (BENCHMARKS.md).
     switch_interval_ms: float = Field(default=5.0, gt=0, le=100)
+    # Where a review's engine work runs (ALIGN_REVIEW_ISOLATION): "process", a process of its own that never
+    # shares the GIL with the web tier and is terminated at the deadline; "thread", the worker's thread
+    # (a review stuck in C code then keeps a CPU until it returns).
+    review_isolation: Literal["process", "thread"] = "process"
 
     log_level: str = "INFO"
 

@@ -27,6 +27,7 @@ from app.service.logging_setup import log_context, redact
 from app.service.markers import CommentStatus, StateSeal, SummaryState, fingerprint_in, report_part
 from app.service.metrics import Metrics
 from app.service.review_deadline import DeadlineOverrun, review_deadline, run_within, spent_by_earlier_try
+from app.service.review_process import review_in_process
 from app.service.settings import Settings
 from app.source import FileChange
 
@@ -299,8 +300,12 @@ def _review_pull(
     changes = source.changed_files(base, head)
     rules = deps.loaded_rules()
     try:
-        result = run_within(deadline, lambda: deps.review(source, base, head, waivers=state.waivers, changes=changes,
-                                                          rules=rules, deadline=deadline))
+        if settings.review_isolation == "process" and deps.review is _default_review:
+            result = review_in_process(source, base, head, waivers=state.waivers, changes=changes, rules=rules,
+                                       deadline=deadline)
+        else:
+            result = run_within(deadline, lambda: deps.review(source, base, head, waivers=state.waivers,
+                                                              changes=changes, rules=rules, deadline=deadline))
     except DeadlineOverrun as overrun:
         log.warning("review abandoned: %s", overrun.summary)
         result = ReviewResult(base, head, "neutral", changes=tuple(changes), stopped=str(overrun))

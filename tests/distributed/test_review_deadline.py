@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,28 +23,34 @@ from tests.distributed.support import drain, push, worker_for
 from tests.service.conftest import _key_pair
 from tests.service.stack import Stack, start_stack, stop_stack
 from tests.service.test_resume import detach, job_of_last_delivery
-from tests.service.test_review_deadline import RELEASE, _StuckRule, _with
+from tests.service.test_review_deadline import Signals, _StuckRule, _with
 
 pytestmark = pytest.mark.redis
 
 
 @pytest.fixture
-def stack() -> Iterator[Stack]:
-    RELEASE.clear()
+def signals(tmp_path: Path) -> Iterator[Signals]:
+    held = Signals(tmp_path)
+    yield held
+    held.let_go()
+
+
+@pytest.fixture
+def stack(signals: Signals) -> Iterator[Stack]:
     s = start_stack(*_key_pair(), review_deadline=1.0, workers=1)
     yield s
-    RELEASE.set()
+    signals.let_go()
     stop_stack(s)
 
 
 def test_a_job_that_hit_its_deadline_is_done_and_never_retried_onto_the_next_worker(
-    stack: Stack, config: RedisQueueConfig
+    stack: Stack, config: RedisQueueConfig, signals: Signals
 ) -> None:
     detach(stack)
     stack.sim.commit(stack.repo, "stuck", {"stuck.md": "anything\n"}, "change")
     stack.sim.open_pull(stack.repo, "stuck", title="Stuck", user="dev")
     job = job_of_last_delivery(stack)
-    deps = replace(stack.deps, rules=_with(_StuckRule()), latest_head=None)
+    deps = replace(stack.deps, rules=_with(_StuckRule(signals)), latest_head=None)
     calls: list[Job] = []
 
     def handler(queued: Job) -> None:

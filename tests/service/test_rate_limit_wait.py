@@ -5,19 +5,17 @@ queued with the time they wait for; one pull request pushed again and again does
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import ClassVar
+from pathlib import Path
 
 import pytest
 
-from app.context import ReviewContext
-from app.findings import Finding, Severity
-from app.rule_api import BaseRule, load_rules
+from app.rule_api import load_rules
 from app.service import budget
 
 from .stack import Stack, start_stack, stop_stack
+from .test_review_deadline import Signals, _StuckRule
 
 # GitHub's secondary limits on a short time scale: a "minute" of 2 s, an "hour" of 6 s with 8 content-creating
 # requests in it. A review with a finding creates three things (check run, inline review, summary comment).
@@ -95,37 +93,21 @@ def test_a_review_that_cannot_even_create_its_check_run_waits_and_creates_it_lat
     assert limited.queue.deferred_total >= 1
 
 
-class _Hold(BaseRule):
-    """Holds the one worker on a file named hold.md until released."""
-
-    id = "hold"
-    default_severity = Severity.NOTICE
-    file_local = True
-    release: ClassVar[threading.Event] = threading.Event()
-    entered: ClassVar[threading.Event] = threading.Event()
-
-    def check(self, ctx: ReviewContext) -> Iterator[Finding]:
-        if any(f.path == "hold.md" for f in ctx.files):
-            self.entered.set()
-            self.release.wait(60)
-        return iter(())
-
-
-def test_a_pull_request_pushed_a_hundred_times_does_not_starve_the_others(app_key: tuple[str, str]) -> None:
-    _Hold.release.clear()
-    _Hold.entered.clear()
+def test_a_pull_request_pushed_a_hundred_times_does_not_starve_the_others(app_key: tuple[str, str],
+                                                                          tmp_path: Path) -> None:
+    hold = Signals(tmp_path)  # the one worker is held on a review until the pushes are in
     s = start_stack(*app_key, workers=1)
     try:
         builtin = load_rules()
-        s.deps.rules = replace(builtin, rules=(*builtin.rules, _Hold()))
+        s.deps.rules = replace(builtin, rules=(*builtin.rules, _StuckRule(hold, on="hold.md")))
         s.sim.commit(s.repo, "hold", {"hold.md": "hold\n"}, "change")
         s.sim.open_pull(s.repo, "hold", title="Hold", user="other")
-        assert _Hold.entered.wait(20)
+        assert hold.wait_entered()
         s.sim.commit(s.repo, "busy", {"docs/busy.md": "v0\n"}, "change")
         s.sim.open_pull(s.repo, "busy", title="Busy", user="pusher")
         pushes = [s.sim.commit(s.repo, "busy", {"docs/busy.md": f"v{i}\n"}, "push") for i in range(1, 101)]
         others = _open_without_waiting(s, 3, "other")
-        _Hold.release.set()
+        hold.let_go()
         s.settle(timeout=60)
         for sha in others.values():
             [run] = s.runs(sha)
@@ -134,5 +116,5 @@ def test_a_pull_request_pushed_a_hundred_times_does_not_starve_the_others(app_ke
         assert reviewed_busy == [pushes[-1]], "only the newest head of the pushed pull request is reviewed"
         assert s.queue.dropped >= 99
     finally:
-        _Hold.release.set()
+        hold.let_go()
         stop_stack(s)

@@ -5,10 +5,10 @@ whose first try spent the deadline is not reviewed again."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import ClassVar
 
 import httpx
@@ -24,7 +24,6 @@ from .stack import Stack, start_stack, stop_stack
 from .test_resume import detach, job_of_last_delivery
 
 FILES = 101  # four batches of the engine's 32 files
-RELEASE = threading.Event()  # lets a stuck rule go at teardown
 
 
 class _SlowRule(BaseRule):
@@ -42,18 +41,51 @@ class _SlowRule(BaseRule):
                 yield self.finding(source_file, 1, "slow finding", evidence=source_file.path)
 
 
+class _SlowQuiet(_SlowRule):
+    id = "slow-quiet"
+
+    def check(self, ctx: ReviewContext) -> Iterator[Finding]:
+        time.sleep(self.pause)
+        return iter(())
+
+
+class Signals:
+    """Files through which a test and a rule signal each other, in this process or a review process."""
+
+    def __init__(self, folder: Path) -> None:
+        self.entered = str(folder / "entered")
+        self.release = str(folder / "release")
+
+    def is_entered(self) -> bool:
+        return Path(self.entered).exists()
+
+    def wait_entered(self, timeout: float = 20.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while not self.is_entered() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.is_entered()
+
+    def let_go(self) -> None:
+        Path(self.release).touch()
+
+
 class _StuckRule(BaseRule):
-    """Never returns on a file named stuck.md, like a rule in catastrophic regex backtracking."""
+    """Does not return on a file named stuck.md until released, like a rule in catastrophic backtracking."""
 
     id = "stuck-rule"
     default_severity = Severity.ERROR
     file_local = True
-    entered: ClassVar[threading.Event] = threading.Event()
+
+    def __init__(self, signals: Signals, on: str = "stuck.md") -> None:
+        self.signals = signals
+        self.on = on
 
     def check(self, ctx: ReviewContext) -> Iterator[Finding]:
-        if any(f.path == "stuck.md" for f in ctx.files):
-            self.entered.set()
-            RELEASE.wait(120)
+        if any(f.path == self.on for f in ctx.files):
+            Path(self.signals.entered).touch()
+            end = time.monotonic() + 120
+            while not Path(self.signals.release).exists() and time.monotonic() < end:
+                time.sleep(0.02)
         return iter(())
 
 
@@ -63,12 +95,17 @@ def _with(rule: BaseRule) -> LoadedRules:
 
 
 @pytest.fixture
-def stack(app_key: tuple[str, str]) -> Iterator[Stack]:
-    RELEASE.clear()
-    _StuckRule.entered.clear()
-    s = start_stack(*app_key, review_deadline=3.0, workers=1)
+def signals(tmp_path: Path) -> Iterator[Signals]:
+    held = Signals(tmp_path)
+    yield held
+    held.let_go()
+
+
+@pytest.fixture(params=["process", "thread"])
+def stack(app_key: tuple[str, str], request: pytest.FixtureRequest, signals: Signals) -> Iterator[Stack]:
+    s = start_stack(*app_key, review_deadline=3.0, workers=1, review_isolation=request.param)
     yield s
-    RELEASE.set()
+    signals.let_go()
     stop_stack(s)
 
 
@@ -91,13 +128,6 @@ def test_a_review_past_its_deadline_completes_with_the_findings_so_far_and_says_
 
 
 def test_a_review_with_nothing_found_before_its_deadline_is_neutral_not_success(stack: Stack) -> None:
-    class _SlowQuiet(_SlowRule):
-        id = "slow-quiet"
-
-        def check(self, ctx: ReviewContext) -> Iterator[Finding]:
-            time.sleep(self.pause)
-            return iter(())
-
     stack.deps.rules = _with(_SlowQuiet())
     _, sha = stack.open({f"svc/file{i:03}.yaml": f"replicas: {i}\n" for i in range(FILES)})
     run = stack.last_run(sha)
@@ -106,36 +136,36 @@ def test_a_review_with_nothing_found_before_its_deadline_is_neutral_not_success(
 
 
 def test_a_review_stuck_in_one_file_is_abandoned_at_its_deadline_and_the_worker_takes_the_next_pull(
-    stack: Stack,
+    stack: Stack, signals: Signals,
 ) -> None:
-    stack.deps.rules = _with(_StuckRule())
+    stack.deps.rules = _with(_StuckRule(signals))
     stuck_number, stuck_sha = stack.open({"stuck.md": "anything\n"}, branch="stuck")
-    assert _StuckRule.entered.is_set()
+    assert signals.is_entered()
     run = stack.last_run(stuck_sha)
     assert (run.status, run.conclusion) == ("completed", "neutral")
     assert "did not reach a point where it could stop" in str(run.output["summary"])
     assert "deadline passed" in str(run.output["summary"])
     # The one worker is free: the next pull request is reviewed while the abandoned review is still stuck.
     _, other = stack.open({"docs/ok.md": "GH200 everywhere\n"}, branch="other")
-    assert not RELEASE.is_set()
+    assert not Path(signals.release).exists()
     assert stack.last_run(other).status == "completed"
     assert stuck_number != 0
 
 
-def test_healthz_answers_while_a_review_holds_the_worker(app_key: tuple[str, str]) -> None:
-    RELEASE.clear()
-    _StuckRule.entered.clear()
-    s = start_stack(*app_key, review_deadline=60.0, workers=1)
+@pytest.mark.parametrize("isolation", ["process", "thread"])
+def test_healthz_answers_while_a_review_holds_the_worker(app_key: tuple[str, str], signals: Signals,
+                                                         isolation: str) -> None:
+    s = start_stack(*app_key, review_deadline=60.0, workers=1, review_isolation=isolation)
     try:
-        s.deps.rules = _with(_StuckRule())
+        s.deps.rules = _with(_StuckRule(signals))
         sha = s.sim.commit(s.repo, "stuck", {"stuck.md": "anything\n"}, "change")
         s.sim.open_pull(s.repo, "stuck", title="Stuck", user="dev")
-        assert _StuckRule.entered.wait(20), "the review never reached the stuck rule"
+        assert signals.wait_entered(), "the review never reached the stuck rule"
         answers = [httpx.get(f"{s.server.url}/healthz", timeout=5) for _ in range(5)]
         assert [a.status_code for a in answers] == [200] * 5
         assert s.queue.busy() and s.last_run(sha).status == "in_progress"
     finally:
-        RELEASE.set()
+        signals.let_go()
         s.settle()
         stop_stack(s)
 

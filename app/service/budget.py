@@ -95,6 +95,11 @@ class RequestBudget(Protocol):
         """No request for this installation before epoch `ts` (from GitHub's retry-after). Never shortens."""
         ...
 
+    def refund(self, installation_id: int, cost: RequestCost) -> None:
+        """Give back the newest slot of this cost: GitHub refused the request for its limits, so it did not
+        count there (kept, each refusal would leave a slot spent for a window's length)."""
+        ...
+
 
 def pause_deadline(status: int, headers: Mapping[str, Any], now: float, attempt: int = 0) -> float | None:
     """When GitHub refused a request for rate limiting, the epoch before which nothing may be sent.
@@ -171,6 +176,18 @@ class LocalRequestBudget:
     def pause_until(self, installation_id: int, ts: float) -> None:
         with self._lock:
             self._paused[installation_id] = max(ts, self._paused.get(installation_id, 0.0))
+
+    def refund(self, installation_id: int, cost: RequestCost) -> None:
+        with self._lock:
+            for limit in self.limits:
+                weight = limit.weight(cost)
+                window = self._windows.get((installation_id, limit.bucket(cost)))
+                if not weight or not window:
+                    continue
+                for index in range(len(window) - 1, -1, -1):  # the newest entry of that weight
+                    if window[index][1] == weight:
+                        del window[index]
+                        break
 
     def _try(self, installation_id: int, cost: RequestCost) -> float:
         with self._lock:
@@ -261,6 +278,23 @@ return until_ms
 """
 
 
+# KEYS: one sorted set per window; ARGV: the weight to give back in each. Removes the newest member of that
+# weight from each set.
+_REFUND_SCRIPT = """
+for i = 1, #KEYS do
+  local suffix = ':' .. ARGV[i]
+  local members = redis.call('ZREVRANGE', KEYS[i], 0, -1)
+  for j = 1, #members do
+    if string.sub(members[j], -#suffix) == suffix then
+      redis.call('ZREM', KEYS[i], members[j])
+      break
+    end
+  end
+end
+return 0
+"""
+
+
 class RedisRequestBudget:
     """The budget shared by every process that uses the same Redis and prefix (distributed mode)."""
 
@@ -279,6 +313,7 @@ class RedisRequestBudget:
         self._waiter = _Waiter(max_wait, sleep)
         self._admit = client.register_script(_ADMIT_SCRIPT)
         self._pause = client.register_script(_PAUSE_SCRIPT)
+        self._refund = client.register_script(_REFUND_SCRIPT)
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> RedisRequestBudget:
@@ -311,6 +346,19 @@ class RedisRequestBudget:
     def pause_until(self, installation_id: int, ts: float) -> None:
         try:
             self._pause(keys=[self._key(installation_id, "paused")], args=[int(ts * 1000)])
+        except redis.RedisError as error:
+            raise BudgetUnavailable(f"request budget unavailable: {type(error).__name__}") from error
+
+    def refund(self, installation_id: int, cost: RequestCost) -> None:
+        keys: list[str] = []
+        weights: list[int] = []
+        for limit in self.limits:
+            weight = limit.weight(cost)
+            if weight:
+                keys.append(self._key(installation_id, limit.bucket(cost)))
+                weights.append(weight)
+        try:
+            self._refund(keys=keys, args=weights)
         except redis.RedisError as error:
             raise BudgetUnavailable(f"request budget unavailable: {type(error).__name__}") from error
 

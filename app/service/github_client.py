@@ -228,6 +228,8 @@ class GitHubGateway:
             if error.status != 403 or "rate limit" not in message.lower():
                 return False
             deadline = self.clock() + 60.0 * 2**attempt  # a secondary limit without a hint
+        if method:  # GitHub did not count the refused request: neither does the budget
+            self.budget.refund(installation_id, RequestCost.of(method, path.split("?")[0]))
         self.budget.pause_until(installation_id, deadline)  # every worker holds off, also past our max wait
         if deadline - self.clock() > self.settings.max_rate_limit_wait:
             raise RateLimitWait(method, path.split("?")[0], deadline, f"GitHub asks to wait until {deadline:.0f}")

@@ -26,7 +26,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # The wheels are mounted, not copied, so they never become a layer of the image.
 RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
     pip install --no-index --find-links=/wheels /wheels/*.whl \
-    && useradd --system --no-log-init --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin align
+    && useradd --system --no-log-init --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin align \
+    && mkdir -p /var/lib/align && chown 10001:10001 /var/lib/align
+# The embedded mode (ALIGN_QUEUE=memory) keeps accepted jobs here so that a restart resumes them: mount a
+# volume to keep them across containers too.
+ENV ALIGN_DATA_DIR=/var/lib/align
+VOLUME ["/var/lib/align"]
 USER 10001:10001
 WORKDIR /tmp
 EXPOSE 8000

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, TextIO
@@ -66,6 +67,7 @@ def run_demo(out: TextIO | None = None, *, timeout: float = 60.0) -> int:
     base, head = _example()
     private, public = generate_app_key_pair()
     secret = secrets.token_hex(16)
+    data_dir = Path(tempfile.mkdtemp(prefix="align-demo-"))
     simulator = Simulator()
     api_url = simulator.start()
     server: BackgroundServer | None = None
@@ -78,6 +80,7 @@ def run_demo(out: TextIO | None = None, *, timeout: float = 60.0) -> int:
             _env_file=None, app_id=1, app_slug="align", private_key=SecretStr(private),
             webhook_secret=SecretStr(secret),
             github_api_url=api_url, seconds_between_requests=0, seconds_between_writes=0,
+            data_dir=data_dir,  # the demo's jobs are its own, never resumed by a real `align serve`
         )
         app = create_app(settings, github=GitHubGateway(settings))
         server = BackgroundServer(app).start()

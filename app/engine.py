@@ -11,24 +11,31 @@ from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from typing import Any, TypeVar
 
 from app import formats
 from app.context import ReviewContext, SourceFile
+from app.deadline import Deadline, expired
 from app.findings import Finding, Severity
 from app.rule_api import Rule
 
 
 def run_rules(
-    ctx: ReviewContext, rules: Sequence[Rule], *, verify_suggestions: bool = True, workers: int | None = None
+    ctx: ReviewContext, rules: Sequence[Rule], *, verify_suggestions: bool = True, workers: int | None = None,
+    deadline: Deadline | None = None,
 ) -> list[Finding]:
     """The findings of `rules` on `ctx`, sorted. `workers`: processes for file-local rules (None: decide by
-    the size of the change and the machine, see `_worker_count`; 1: this process)."""
-    findings = _collect(ctx, rules, workers)
+    the size of the change and the machine, see `_worker_count`; 1: this process).
+    `deadline`: checked between rules and batches; once it passed, the findings so far are returned (where
+    it stopped is recorded on it) and suggestions are dropped rather than offered unverified."""
+    findings = _collect(ctx, rules, workers, deadline)
     findings = _assign_fingerprints(findings)
-    if verify_suggestions:
+    if verify_suggestions and expired(deadline):
+        findings = [replace(f, suggestion=None) if f.suggestion is not None else f for f in findings]
+    elif verify_suggestions:
         findings = _merge_and_verify_suggestions(ctx, rules, findings)
     return sorted(findings, key=lambda f: f.sort_key)
 
@@ -42,7 +49,9 @@ _Item = TypeVar("_Item")
 _Result = TypeVar("_Result")
 
 
-def _collect(ctx: ReviewContext, rules: Sequence[Rule], workers: int | None = 1) -> list[Finding]:
+def _collect(
+    ctx: ReviewContext, rules: Sequence[Rule], workers: int | None = 1, deadline: Deadline | None = None
+) -> list[Finding]:
     """Every enabled rule's findings, with severity overrides and ignored paths applied.
 
     Rules that declare `file_local = True` (a file's findings depend on that file and the manifest alone)
@@ -58,17 +67,29 @@ def _collect(ctx: ReviewContext, rules: Sequence[Rule], workers: int | None = 1)
     local = [(rule, override) for rule, override in enabled if getattr(rule, "file_local", False) is True]
     whole = [(rule, override) for rule, override in enabled if getattr(rule, "file_local", False) is not True]
     findings: list[Finding] = []
+    total = len(ctx.files)
     for rule, override in whole:
+        if expired(deadline):
+            assert deadline is not None
+            deadline.stop(0, total)
+            return findings
         findings.extend(_checked(ctx, rule, override))
     if local:
         starts = range(0, len(ctx.files), _BATCH)
         count = _worker_count(ctx, workers)
         batches = None
         if count > 1 and len(starts) > 1:
-            batches = _in_workers({"ctx": ctx, "local": local}, _worker_batch, starts, count)
+            batches = _in_workers({"ctx": ctx, "local": local}, _worker_batch, starts, count, deadline=deadline)
         if batches is None:
-            batches = [_batch_findings(ctx, local, start) for start in starts]
+            batches = []
+            for start in starts:
+                if expired(deadline):
+                    break
+                batches.append(_batch_findings(ctx, local, start))
         findings.extend(finding for batch in batches for finding in batch)
+        done = min(len(batches) * _BATCH, total)
+        if deadline is not None and done < total:
+            deadline.stop(done, total)
     return findings
 
 
@@ -132,22 +153,48 @@ def _worker_batch(start: int) -> list[Finding]:
 
 
 def _in_workers(
-    job: dict[str, Any], task: Callable[[_Item], _Result], items: Sequence[_Item], count: int, chunksize: int = 1
+    job: dict[str, Any], task: Callable[[_Item], _Result], items: Sequence[_Item], count: int, chunksize: int = 1,
+    deadline: Deadline | None = None,
 ) -> list[_Result] | None:
     """`task` of each item, in order, from `count` forked processes that inherit `job` (the context and
     rules as they are: only items go to them and only results come back); None if a worker could not
-    start or died (the caller then does the work in this process)."""
+    start or died (the caller then does the work in this process). With a `deadline` (chunksize 1): the
+    results of the leading items that finished in time; the workers still busy are stopped."""
     _import_extractors()
     try:
-        with ProcessPoolExecutor(
+        pool = ProcessPoolExecutor(
             max_workers=count,
             mp_context=multiprocessing.get_context("fork"),
             initializer=_start_worker,
             initargs=(job,),
-        ) as pool:
-            return list(pool.map(task, items, chunksize=chunksize))
+        )
+        with pool:
+            if deadline is None:
+                return list(pool.map(task, items, chunksize=chunksize))
+            return _until_deadline(pool, task, items, deadline)
     except (BrokenProcessPool, OSError):  # a worker died, or none could be started (no memory, no PIDs)
         return None
+
+
+def _until_deadline(
+    pool: ProcessPoolExecutor, task: Callable[[_Item], _Result], items: Sequence[_Item], deadline: Deadline
+) -> list[_Result]:
+    """Results in order until the deadline passes: nothing more is submitted, queued items are cancelled,
+    and workers still running an item are terminated (a stuck file must not hold the review's slot)."""
+    futures = [pool.submit(task, item) for item in items]
+    results: list[_Result] = []
+    for future in futures:
+        try:
+            results.append(future.result(timeout=max(deadline.remaining(), 0.0)))
+        except FutureTimeout:
+            break
+    if len(results) < len(futures):
+        for future in futures:
+            future.cancel()
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.terminate()  # private to the pool, but the only handle on a worker stuck in one file
+        pool.shutdown(wait=False, cancel_futures=True)
+    return results
 
 
 def _checked(ctx: ReviewContext, rule: Rule, override: str | None) -> Iterator[Finding]:

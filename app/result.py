@@ -44,6 +44,9 @@ class ReviewResult:
     # Findings left out because a baseline file lists them (`align check --baseline`).
     baselined: tuple[Finding, ...] = ()
     skipped_reason: str | None = None  # one line: why the conclusion is `skipped`
+    # One line when the review's deadline passed: "stopped after 812 of 3,000 files: ...". The findings
+    # are those of the files reviewed before it; a conclusion of success becomes neutral.
+    stopped: str | None = None
 
     @property
     def failing(self) -> tuple[Finding, ...]:

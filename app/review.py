@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from app.catalog import Catalog, GpuMention
 from app.context import ReviewContext, SourceFile
+from app.deadline import Deadline, expired
 from app.engine import run_rules
 from app.findings import Finding, Severity, Waiver
 from app.finishing import finish_findings, manifest_errors_in_diff
@@ -124,7 +125,8 @@ _PROFILE_BYTES = 64_000_000  # text read to profile a repository; beyond, the re
 
 
 def _profile(
-    source: RepoSource, ref: str, effective: EffectiveManifest, files: Sequence[SourceFile]
+    source: RepoSource, ref: str, effective: EffectiveManifest, files: Sequence[SourceFile],
+    deadline: Deadline | None = None,
 ) -> RepositoryProfile:
     """Which GPU models the repository's in-scope files name (spec §1b: what the repository is about), from
     the reviewed files and the rest of the tree at `ref`."""
@@ -138,6 +140,8 @@ def _profile(
         yield from ((path, f.text) for path, f in known.items())
         budget = _PROFILE_BYTES
         for start in range(0, len(rest), 500):
+            if expired(deadline):
+                return  # the profile of what was read; the review itself stops right after
             contents = source.read_many(ref, rest[start : start + 500])
             for path, data in contents.items():
                 text, _ = _decode(path, data)
@@ -190,10 +194,13 @@ def _finish(
             waived.append((finding, waiver))
         else:
             kept.append(finding)
+    conclusion = conclusion_for(kept, fail_on)
+    if fields.get("stopped") and conclusion == "success":
+        conclusion = "neutral"  # a review that stopped early cannot say the change is aligned
     return ReviewResult(
         base=base,
         head=head,
-        conclusion=conclusion_for(kept, fail_on),
+        conclusion=conclusion,
         findings=tuple(kept),
         waived=tuple(waived),
         fail_on=fail_on,
@@ -211,12 +218,14 @@ def review_change(
     waivers: Sequence[Waiver] = (),
     changes: Sequence[FileChange] | None = None,
     audit: bool = False,
+    deadline: Deadline | None = None,
 ) -> ReviewResult:
     """Review the change from `base` to `head`. `changes` may be passed when the caller already has them
     (the service gets them from the pull request files API). `audit` (`--all`): mentions that are not
-    bound to a deployment are reported too, as notices that say why they do not count."""
+    bound to a deployment are reported too, as notices that say why they do not count. `deadline`: once
+    it passes, the result holds what was found so far and says where it stopped (`stopped`)."""
     return _review(source, base, head, catalog=catalog, rules=rules, waivers=waivers, changes=changes, scan=False,
-                   audit=audit)
+                   audit=audit, deadline=deadline)
 
 
 def scan_commit(
@@ -276,6 +285,7 @@ def _review(
     changes: Sequence[FileChange] | None,
     scan: bool,
     audit: bool = False,
+    deadline: Deadline | None = None,
 ) -> ReviewResult:
     catalog = catalog or Catalog.builtin()
     rules = rules or load_rules()
@@ -302,7 +312,7 @@ def _review(
         else:
             changes = source.changed_files(base_sha, head_sha)
     files, skipped = _source_files(source, head_sha, changes, effective, scan, base_sha or None)
-    profile = _profile(source, head_sha, effective, files)
+    profile = _profile(source, head_sha, effective, files, deadline)
     ctx = ReviewContext(
         catalog=effective.manifest.catalog,
         effective=effective,
@@ -314,8 +324,12 @@ def _review(
         profile=profile,
         base_text=_base_reader(source, base_sha, changes) if base_sha else None,
     )
-    findings = run_rules(ctx, rules.rules)
+    if expired(deadline):
+        assert deadline is not None
+        deadline.stop(0, len(files))
+    findings = run_rules(ctx, rules.rules, deadline=deadline) if deadline is None or not deadline.stopped else []
     finished = finish_findings(findings, files, lambda paths: source.read_many(head_sha, paths), effective, mode)
+    stopped = deadline.stopped.describe() if deadline is not None and deadline.stopped else None
     return _finish(
         base_sha,
         head_sha,
@@ -329,6 +343,7 @@ def _review(
         files_reviewed=len(files),
         mode=mode,
         suppressed=finished.suppressed,
+        stopped=stopped,
     )
 
 

@@ -586,3 +586,18 @@ def test_extend_rejects_bad_entries(catalog: Catalog, entry: dict[str, object], 
     with pytest.raises(CatalogEntryError) as raised:
         catalog.extend([{"name": "GH200"}, entry])
     assert (raised.value.index, raised.value.field) == (1, field)
+
+
+def test_a_catalog_with_instance_type_globs_survives_pickling_as_review_processes_send_it() -> None:
+    import pickle
+
+    from app.manifest import parse_manifest
+
+    manifest = parse_manifest(
+        "version: 1\ndeployments:\n  - {name: a, gpu: GH200, count: 1, price_per_gpu_hour: 1}\ncatalog:\n"
+        '  - {name: X1, memory_gb: 10, arch: x86_64, instance_types: ["x*y*z", "q*"]}\n',
+        "align.yaml", Catalog.builtin())
+    text = "x1 qq xayaz"
+    before = manifest.catalog.find_mentions(text)
+    assert [m.text for m in before] == ["x1", "qq", "xayaz"]
+    assert pickle.loads(pickle.dumps(manifest.catalog)).find_mentions(text) == before

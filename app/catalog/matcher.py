@@ -152,8 +152,20 @@ def _glob_matcher(pattern: str) -> Callable[[str], bool]:
     the NFA."""
     if pattern.count("*") > 1:
         return _glob_nfa(pattern).fullmatch
-    regex = re.compile("".join(_atoms(pattern)))
-    return lambda text: regex.fullmatch(text) is not None
+    return _FullMatch(re.compile("".join(_atoms(pattern))))
+
+
+class _FullMatch:
+    """`regex.fullmatch(text) is not None`, as an object: a catalog (and what holds it, a review's result)
+    is sent between processes, and a lambda cannot be pickled."""
+
+    __slots__ = ("regex",)
+
+    def __init__(self, regex: re.Pattern[str]) -> None:
+        self.regex = regex
+
+    def __call__(self, text: str) -> bool:
+        return self.regex.fullmatch(text) is not None
 
 
 _START = re.compile(r"(?<![A-Za-z0-9])(?:[1-9][0-9]?[xX](?=[A-Za-z0-9]))?")  # _BEFORE, as a place to start

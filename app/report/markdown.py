@@ -217,6 +217,9 @@ def _status(result: ReviewResult) -> str:
         reason = result.skipped_reason
     else:
         reason = "no `align.yaml`, so there is nothing to compare against"
+    if result.stopped:  # where a review that hit its deadline stopped: the findings above it are partial
+        reason += f"\n\n⏱️ **Incomplete**: {text(result.stopped, mid_line=True)}; the files after that point were " \
+            "not reviewed. Press **Re-run** or comment `/align review` to try again."
     return f"**Status**: {STATUS_ICON[result.conclusion]} **{result.conclusion}** — {reason}"
 
 

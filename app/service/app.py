@@ -45,21 +45,28 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _default_queue(settings: Settings, metrics: Metrics, github: Any) -> JobQueue:
+def _default_queue(settings: Settings, metrics: Metrics, github: Any) -> tuple[JobQueue, Any]:
+    """The queue, and the embedded workers' dependencies (None in the distributed mode)."""
     if settings.queue == "redis":
         from app.service.redis_queue import RedisQueue, RedisQueueConfig  # workers run in other processes
 
-        return RedisQueue(RedisQueueConfig.from_settings(settings))
+        return RedisQueue(RedisQueueConfig.from_settings(settings)), None
+    from app.service.job_store import JobStore, JobStoreError
     from app.service.memory_queue import MemoryQueue
+    from app.service.settings import SettingsError
     from app.service.worker import WorkerDeps, build_worker_deps, handle_job
 
     deps = WorkerDeps(settings=settings, gateway=github, metrics=metrics) if github is not None \
         else build_worker_deps(settings, metrics)
+    try:
+        store = JobStore(settings.job_store_path)
+    except JobStoreError as error:  # refuse to start rather than accept jobs a restart would lose
+        raise SettingsError(f"{error} (set ALIGN_DATA_DIR or ALIGN_JOB_STORE)") from None
 
     queue = MemoryQueue(lambda job: handle_job(job, deps), size=settings.queue_size, workers=settings.workers,
-                        delivery_ttl=settings.delivery_ttl_seconds)
+                        delivery_ttl=settings.delivery_ttl_seconds, store=store)
     deps.latest_head = queue.latest_head  # a review learns from the queue whether a newer push arrived
-    return queue
+    return queue, deps
 
 
 def create_app(settings: Settings, queue: JobQueue | None = None, github: Any = None,
@@ -68,7 +75,7 @@ def create_app(settings: Settings, queue: JobQueue | None = None, github: Any = 
     metrics = metrics or Metrics()
     if github is not None and getattr(github, "observer", None) is None:
         github.observer = metrics
-    job_queue = queue if queue is not None else _default_queue(settings, metrics, github)
+    job_queue, deps = (queue, None) if queue is not None else _default_queue(settings, metrics, github)
     metrics.track_queue(job_queue.depth)
     secret = settings.webhook_secret.get_secret_value().encode()
 
@@ -84,6 +91,7 @@ def create_app(settings: Settings, queue: JobQueue | None = None, github: Any = 
     api.state.queue = job_queue
     api.state.metrics = metrics
     api.state.settings = settings
+    api.state.worker_deps = deps  # the embedded workers' WorkerDeps (tests hand them rules)
 
     def answer(label: str, outcome: str, status: int, **extra: Any) -> JSONResponse:
         metrics.delivery(label, outcome)

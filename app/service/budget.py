@@ -27,7 +27,12 @@ WRITE_POINTS = 5
 
 
 class BudgetExhausted(Exception):
-    """The next slot is further away than the caller may wait: fail the call instead of holding a worker."""
+    """The next slot is further away than the caller may wait: fail the call instead of holding a worker.
+    `until`: the epoch at which the slot opens (the review waits for it off the worker: see worker.py)."""
+
+    def __init__(self, message: str, until: float) -> None:
+        super().__init__(message)
+        self.until = until
 
 
 class BudgetUnavailable(Exception):
@@ -90,6 +95,11 @@ class RequestBudget(Protocol):
         """No request for this installation before epoch `ts` (from GitHub's retry-after). Never shortens."""
         ...
 
+    def refund(self, installation_id: int, cost: RequestCost) -> None:
+        """Give back the newest slot of this cost: GitHub refused the request for its limits, so it did not
+        count there (kept, each refusal would leave a slot spent for a window's length)."""
+        ...
+
 
 def pause_deadline(status: int, headers: Mapping[str, Any], now: float, attempt: int = 0) -> float | None:
     """When GitHub refused a request for rate limiting, the epoch before which nothing may be sent.
@@ -123,9 +133,10 @@ def _check_cost(limits: Sequence[Limit], cost: RequestCost) -> None:
 class _Waiter:
     """The blocking loop shared by both budgets: ask for admission, sleep for the answer, give up past max_wait."""
 
-    def __init__(self, max_wait: float, sleep: Callable[[float], None]) -> None:
+    def __init__(self, max_wait: float, sleep: Callable[[float], None], clock: Callable[[], float] = time.time) -> None:
         self.max_wait = max_wait
         self.sleep = sleep
+        self.clock = clock
 
     def run(self, try_once: Callable[[], float]) -> float:
         waited = 0.0
@@ -134,7 +145,8 @@ class _Waiter:
             if wait <= 0:
                 return waited
             if waited + wait > self.max_wait:
-                raise BudgetExhausted(f"the next request slot is {wait:.1f} s away (max wait {self.max_wait:.0f} s)")
+                raise BudgetExhausted(f"the next request slot is {wait:.1f} s away (max wait {self.max_wait:.0f} s)",
+                                      self.clock() + wait)
             self.sleep(wait)
             waited += wait
 
@@ -152,7 +164,7 @@ class LocalRequestBudget:
     ) -> None:
         self.limits = tuple(limits)
         self.clock = clock
-        self._waiter = _Waiter(max_wait, sleep)
+        self._waiter = _Waiter(max_wait, sleep, clock)
         self._lock = threading.Lock()
         self._windows: dict[tuple[int, str], deque[tuple[float, int]]] = {}
         self._paused: dict[int, float] = {}
@@ -164,6 +176,18 @@ class LocalRequestBudget:
     def pause_until(self, installation_id: int, ts: float) -> None:
         with self._lock:
             self._paused[installation_id] = max(ts, self._paused.get(installation_id, 0.0))
+
+    def refund(self, installation_id: int, cost: RequestCost) -> None:
+        with self._lock:
+            for limit in self.limits:
+                weight = limit.weight(cost)
+                window = self._windows.get((installation_id, limit.bucket(cost)))
+                if not weight or not window:
+                    continue
+                for index in range(len(window) - 1, -1, -1):  # the newest entry of that weight
+                    if window[index][1] == weight:
+                        del window[index]
+                        break
 
     def _try(self, installation_id: int, cost: RequestCost) -> float:
         with self._lock:
@@ -254,6 +278,23 @@ return until_ms
 """
 
 
+# KEYS: one sorted set per window; ARGV: the weight to give back in each. Removes the newest member of that
+# weight from each set.
+_REFUND_SCRIPT = """
+for i = 1, #KEYS do
+  local suffix = ':' .. ARGV[i]
+  local members = redis.call('ZREVRANGE', KEYS[i], 0, -1)
+  for j = 1, #members do
+    if string.sub(members[j], -#suffix) == suffix then
+      redis.call('ZREM', KEYS[i], members[j])
+      break
+    end
+  end
+end
+return 0
+"""
+
+
 class RedisRequestBudget:
     """The budget shared by every process that uses the same Redis and prefix (distributed mode)."""
 
@@ -272,6 +313,7 @@ class RedisRequestBudget:
         self._waiter = _Waiter(max_wait, sleep)
         self._admit = client.register_script(_ADMIT_SCRIPT)
         self._pause = client.register_script(_PAUSE_SCRIPT)
+        self._refund = client.register_script(_REFUND_SCRIPT)
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> RedisRequestBudget:
@@ -304,6 +346,19 @@ class RedisRequestBudget:
     def pause_until(self, installation_id: int, ts: float) -> None:
         try:
             self._pause(keys=[self._key(installation_id, "paused")], args=[int(ts * 1000)])
+        except redis.RedisError as error:
+            raise BudgetUnavailable(f"request budget unavailable: {type(error).__name__}") from error
+
+    def refund(self, installation_id: int, cost: RequestCost) -> None:
+        keys: list[str] = []
+        weights: list[int] = []
+        for limit in self.limits:
+            weight = limit.weight(cost)
+            if weight:
+                keys.append(self._key(installation_id, limit.bucket(cost)))
+                weights.append(weight)
+        try:
+            self._refund(keys=keys, args=weights)
         except redis.RedisError as error:
             raise BudgetUnavailable(f"request budget unavailable: {type(error).__name__}") from error
 

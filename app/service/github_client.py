@@ -69,6 +69,15 @@ class GitHubCallError(Exception):
         self.status = status
 
 
+class RateLimitWait(GitHubCallError):
+    """GitHub's limits leave no room for this call before `until` (epoch), further away than a worker may
+    wait: nothing was sent. The job waits in its queue and runs again then (see worker.run_review)."""
+
+    def __init__(self, method: str, path: str, until: float, message: str) -> None:
+        super().__init__(method, path, 429, message)
+        self.until = until
+
+
 @dataclass(frozen=True)
 class Call:
     method: str
@@ -209,19 +218,23 @@ class GitHubGateway:
         try:
             self.budget.acquire(installation_id, RequestCost.of(method, path))
         except BudgetExhausted as error:
-            raise GitHubCallError(method, path.split("?")[0], 429, str(error)) from None
+            raise RateLimitWait(method, path.split("?")[0], error.until, str(error)) from None
 
-    def refused(self, installation_id: int, error: GithubException, attempt: int) -> bool:
-        """Record a rate-limit refusal in the budget; True when it was one (sending again later is safe)."""
+    def refused(self, installation_id: int, error: GithubException, attempt: int, method: str = "",
+                path: str = "") -> bool:
+        """Record a rate-limit refusal in the budget; True when it was one (sending again later is safe).
+        Raises RateLimitWait when GitHub asks for a longer pause than a worker may wait."""
         deadline = pause_deadline(error.status, error.headers or {}, self.clock(), attempt)
         if deadline is None:
             message = str(error.data.get("message", "")) if isinstance(error.data, dict) else ""
             if error.status != 403 or "rate limit" not in message.lower():
                 return False
             deadline = self.clock() + 60.0 * 2**attempt  # a secondary limit without a hint
+        if method:  # GitHub did not count the refused request: neither does the budget
+            self.budget.refund(installation_id, RequestCost.of(method, path.split("?")[0]))
+        self.budget.pause_until(installation_id, deadline)  # every worker holds off, also past our max wait
         if deadline - self.clock() > self.settings.max_rate_limit_wait:
-            return False
-        self.budget.pause_until(installation_id, deadline)
+            raise RateLimitWait(method, path.split("?")[0], deadline, f"GitHub asks to wait until {deadline:.0f}")
         return True
 
     # -- App-level calls (JWT) ------------------------------------------------------------------------
@@ -356,7 +369,8 @@ class RepoClient:
                 continue
             if attempt >= settings.retries:
                 break
-            if isinstance(failure, GithubException) and self.gateway.refused(self.installation_id, failure, attempt):
+            if isinstance(failure, GithubException) and self.gateway.refused(self.installation_id, failure, attempt,
+                                                                              method, path):
                 # Refused by GitHub, so nothing was written: sending again (after the pause) is safe.
                 log.info("rate limited on %s %s; waiting as GitHub asks", method, path.split("?")[0])
             elif status is None or status >= 500:

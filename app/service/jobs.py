@@ -41,6 +41,15 @@ class Job:
         return cls(**json.loads(raw))
 
 
+class ReviewDeferred(Exception):
+    """Raised by the job handler: GitHub's limits leave no room for this review before `until` (epoch). The
+    queue keeps the job and runs it again then; its check run (when one could be written) says so."""
+
+    def __init__(self, until: float) -> None:
+        super().__init__(f"deferred until {until:.0f}")
+        self.until = until
+
+
 class QueueUnavailable(Exception):
     """The queue cannot accept work now: the webhook answers 503 so GitHub marks the delivery failed."""
 

@@ -61,6 +61,10 @@ def now_iso() -> str:
 
 
 def check_title(result: ReviewResult) -> str:
+    if result.stopped:
+        found = f"{len(result.findings)} finding{'s' if len(result.findings) != 1 else ''} so far; " \
+            if result.findings else ""
+        return clip(f"Incomplete: {found}{result.stopped}", TITLE_LIMIT, "…")
     if result.conclusion == "skipped":
         return "Skipped: no align.yaml in this repository"
     if not result.findings:
@@ -155,6 +159,8 @@ def start_check_run(
                            "The job that started this run stopped before finishing; a later run reviews this "
                            "commit.")
     if choice.reusable is not None:
+        if choice.reusable.get("status") == "queued":  # it waited for GitHub's limits: under way again now
+            client.update_check_run(int(choice.reusable["id"]), {"status": "in_progress", "output": REVIEWING})
         return CheckRunHandle(int(choice.reusable["id"]), _annotation_count(choice.reusable), True, True)
     run = client.create_check_run(
         {
@@ -163,10 +169,36 @@ def start_check_run(
             "status": "in_progress",
             "started_at": now_iso(),
             "external_id": external,
-            "output": {"title": "Reviewing…", "summary": "Align is comparing this change with `align.yaml`."},
+            "output": REVIEWING,
         }
     )
     return CheckRunHandle(int(run["id"]), earlier=choice.earlier)
+
+
+REVIEWING = {"title": "Reviewing…", "summary": "Align is comparing this change with `align.yaml`."}
+
+
+def waiting_output(until: float) -> dict[str, str]:
+    """A queued run's output: until when the review waits for GitHub's request limits."""
+    when = datetime.fromtimestamp(until, UTC).strftime("%H:%M:%S UTC")
+    return {
+        "title": f"Queued until {when}: waiting for GitHub's rate limits",
+        "summary": (f"Align has used the requests GitHub allows this installation for now. This review waits in "
+                    f"the queue until **{when}** ({datetime.fromtimestamp(until, UTC):%Y-%m-%d}) and then runs; "
+                    "nothing needs to be done."),
+    }
+
+
+def queue_check_run(
+    client: RepoClient, run_id: int | None, head_sha: str, external: str, until: float
+) -> None:
+    """Show the review as queued until `until`: the run it has (a PATCH, which creates no content), or a new
+    queued run. Raises when GitHub's limits refuse even that (the job still waits and runs later)."""
+    if run_id is not None:
+        client.update_check_run(run_id, {"status": "queued", "output": waiting_output(until)})
+        return
+    client.create_check_run({"name": CHECK_NAME, "head_sha": head_sha, "status": "queued", "external_id": external,
+                             "output": waiting_output(until)})
 
 
 def complete_superseded(client: RepoClient, run_id: int, newer_sha: str, pull_number: int | None) -> None:

@@ -122,6 +122,9 @@ class Keys:
     def job_state(self, rq_id: str) -> str:
         return f"{self.prefix}:job:{rq_id}"
 
+    def began_at(self, rq_id: str) -> str:
+        return f"{self.prefix}:began:{rq_id}"
+
 
 # Extend or delete a lock only while we still own it: after a lease expired another worker may hold it.
 _REFRESH_LOCK = """
@@ -178,6 +181,22 @@ class PullGate:
 
     def set_job_state(self, rq_id: str, state: str) -> None:
         self.client.set(self.keys.job_state(rq_id), state, ex=int(self.config.job_state_ttl))
+
+    def first_began(self, rq_id: str, now: float) -> float:
+        """When the first try of this job began (`now` for the first try): a retry after a worker died
+        learns from it whether that try already spent the review's deadline."""
+        key = self.keys.began_at(rq_id)
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.set(key, repr(now), nx=True, ex=int(self.config.job_state_ttl))
+            pipe.get(key)
+            _, stored = pipe.execute()
+        try:
+            return float(stored.decode()) if isinstance(stored, bytes) else now
+        except ValueError:
+            return now
+
+    def forget_began(self, rq_id: str) -> None:
+        self.client.delete(self.keys.began_at(rq_id))
 
 
 class RedisQueue:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import uvicorn
 
@@ -20,6 +21,8 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None
     except SettingsError as error:  # e.g. no App id or key: refuse to start, saying which setting
         raise SystemExit(f"align serve: {error}") from None
     configure_logging(settings.log_level)
+    if settings.queue == "memory":  # reviews share this process (on worker threads, never the event loop's)
+        sys.setswitchinterval(settings.switch_interval_ms / 1000)
     log.info("Align listening on %s:%d (queue: %s, GitHub API: %s)", host, port, settings.queue,
              settings.api_url)
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, proxy_headers=True,

@@ -5,6 +5,7 @@ Built by `get_settings()` and passed in explicitly: nothing reads settings from 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -12,6 +13,12 @@ from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MAX_WEBHOOK_BYTES = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
+
+
+def _default_data_dir() -> Path:
+    """$XDG_DATA_HOME/align, else ~/.local/share/align: where the embedded mode keeps its accepted jobs."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "align"
 
 
 class SettingsError(ValueError):
@@ -36,6 +43,9 @@ class Settings(BaseSettings):
     queue: Literal["memory", "redis"] = "memory"
     redis_url: str = "redis://127.0.0.1:6379/0"
     queue_size: int = Field(default=1000, ge=1)
+    # The embedded mode keeps accepted jobs here, so that a restart resumes them (ALIGN_DATA_DIR).
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    job_store: Path | None = None  # the SQLite file (ALIGN_JOB_STORE); default: <data_dir>/jobs.sqlite3
     workers: int = Field(default=4, ge=1)  # reviews running at once (different pull requests)
     delivery_ttl_seconds: float = 24 * 3600
     max_body_bytes: int = MAX_WEBHOOK_BYTES
@@ -57,6 +67,18 @@ class Settings(BaseSettings):
     retries: int = Field(default=3, ge=0)
     retry_backoff: float = 1.0  # seconds, doubled per attempt; 0 in tests
     max_rate_limit_wait: float = 900.0  # longer waits fail the call instead of holding a worker
+
+    # Seconds a review may take from the moment a worker picks it up (ALIGN_REVIEW_DEADLINE). When it passes,
+    # the check run completes with what was found so far and says where it stopped; the job is not retried.
+    review_deadline: float = Field(default=120.0, gt=0)
+    # How long one thread may hold the GIL before another gets it (sys.setswitchinterval), in the embedded
+    # mode, where reviews run on threads beside the web tier. Python's 5 ms by default: 1 ms cut the p99 of
+    # /healthz during heavy reviews to about 0.78x but made the reviews 1.1-1.2x slower (BENCHMARKS.md).
+    switch_interval_ms: float = Field(default=5.0, gt=0, le=100)
+    # Where a review's engine work runs (ALIGN_REVIEW_ISOLATION): "process", a process of its own that never
+    # shares the GIL with the web tier and is terminated at the deadline; "thread", the worker's thread
+    # (a review stuck in C code then keeps a CPU until it returns).
+    review_isolation: Literal["process", "thread"] = "process"
 
     log_level: str = "INFO"
 
@@ -85,6 +107,10 @@ class Settings(BaseSettings):
         if not self.webhook_secret.get_secret_value():
             raise ValueError("ALIGN_WEBHOOK_SECRET is empty")
         return self
+
+    @property
+    def job_store_path(self) -> Path:
+        return self.job_store if self.job_store is not None else self.data_dir / "jobs.sqlite3"
 
     @property
     def api_url(self) -> str:

@@ -13,18 +13,21 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from app.deadline import Deadline
 from app.findings import Finding, Waiver
 from app.report.untrusted import code, text
 from app.review import ReviewResult
 from app.rule_api import LoadedRules, load_rules
 from app.service import publisher as pub
 from app.service.commands import handle_command
-from app.service.github_client import GitHubGateway, RepoClient
+from app.service.github_client import GitHubGateway, RateLimitWait, RepoClient
 from app.service.github_source import GitHubSource
-from app.service.jobs import Job
+from app.service.jobs import Job, ReviewDeferred
 from app.service.logging_setup import log_context, redact
 from app.service.markers import CommentStatus, StateSeal, SummaryState, fingerprint_in, report_part
 from app.service.metrics import Metrics
+from app.service.review_deadline import DeadlineOverrun, review_deadline, run_within, spent_by_earlier_try
+from app.service.review_process import review_in_process
 from app.service.settings import Settings
 from app.source import FileChange
 
@@ -101,12 +104,19 @@ def _redis_latest_head(config: Any) -> Callable[[str], str | None]:
 
 def handle_job(job: Job, deps: WorkerDeps) -> None:
     """Never raises for a failed review (the check run says what went wrong); raises only when GitHub
-    itself could not be reached to say so, so a queue with retries may try again."""
+    itself could not be reached to say so, so a queue with retries may try again, and ReviewDeferred when
+    GitHub's limits make the review wait: the queue keeps the job and runs it again at the time it names."""
     with log_context(delivery=job.delivery_id, repository=job.repository, pull=job.pull_number, event=job.event):
         started = time.monotonic()
         outcome = "error"
         try:
             outcome = handle_command(job, deps, run_review) if job.kind == "command" else run_review(job, deps, ())
+        except ReviewDeferred:
+            outcome = "deferred"
+            raise
+        except RateLimitWait as wait:  # a command's own write (a reaction, a reply) waits as a review does
+            outcome = "deferred"
+            raise ReviewDeferred(wait.until) from None
         finally:
             if deps.metrics is not None:
                 deps.metrics.jobs.labels(job.kind, outcome).inc()
@@ -158,6 +168,8 @@ def _error_reason(error: BaseException) -> str:
 
 
 def run_review(job: Job, deps: WorkerDeps, extra_waivers: Sequence[Waiver]) -> str:
+    # From the moment the job (its first try) was picked up.
+    deadline = review_deadline(job.extra, deps.settings.review_deadline)
     client = deps.gateway.repo(job.installation_id, job.repository)
     external = pub.external_id(job.delivery_id, job.pull_number)
     run: pub.CheckRunHandle | None = None
@@ -178,8 +190,17 @@ def run_review(job: Job, deps: WorkerDeps, extra_waivers: Sequence[Waiver]) -> s
         head = head or str(pull["head"]["sha"])
         if run is None:
             run = pub.start_check_run(client, head, external, job.pull_number, app_id)
+        if spent_by_earlier_try(job.extra, deps.settings.review_deadline):
+            return _complete_spent(client, run.id, deps.settings.review_deadline)
         with log_context(pull=pull["number"], head=head[:7]):
-            return _review_pull(job, deps, client, pull, head, run, extra_waivers)
+            return _review_pull(job, deps, client, pull, head, run, extra_waivers, deadline)
+    except RateLimitWait as wait:
+        log.info("GitHub's limits are spent: the review waits until %.0f", wait.until)
+        if head is not None:
+            _show_queued(client, run, head, external, wait.until)
+        raise ReviewDeferred(wait.until) from None
+    except ReviewDeferred:
+        raise  # the check run is complete; what is left waits for GitHub's limits
     except Exception as error:
         log.exception("review failed")
         if run is not None:
@@ -192,6 +213,27 @@ def run_review(job: Job, deps: WorkerDeps, extra_waivers: Sequence[Waiver]) -> s
         elif head is None:
             raise  # nothing was created on GitHub yet: let the queue decide whether to try again
         return "failed"
+
+
+def _show_queued(client: RepoClient, run: pub.CheckRunHandle | None, head: str, external: str, until: float) -> None:
+    """Best effort: the check run says until when the review waits (GitHub's limits may refuse even that;
+    the job waits and runs all the same)."""
+    try:
+        pub.queue_check_run(client, run.id if run is not None else None, head, external, until)
+    except Exception as error:
+        log.info("the check run could not show the wait (%s)", type(error).__name__)
+
+
+def _complete_spent(client: RepoClient, run_id: int, seconds: float) -> str:
+    """An earlier try of this job began reviewing more than the deadline ago and never finished (its worker
+    died or hung): the review is not run again on this worker, its check run is completed saying so."""
+    why = f"stopped: the review's {seconds:g} s deadline passed on an earlier try, whose worker stopped answering"
+    pub.complete_check_run(client, run_id, "neutral", f"Incomplete: {why}",
+                           f"## Align could not complete this review\n\n⏱️ {why[0].upper()}{why[1:]}. This "
+                           "review is not retried automatically (the same input could hold the next worker too). "
+                           "Press **Re-run** on this check or comment `/align review` to try again.")
+    log.warning("not retried: an earlier try spent the review's deadline")
+    return "deadline"
 
 
 def _supersede(client: RepoClient, job: Job, head: str, newer: str, external: str, app_id: int | None) -> str:
@@ -237,6 +279,7 @@ def _review_pull(
     head: str,
     run: pub.CheckRunHandle,
     extra_waivers: Sequence[Waiver],
+    deadline: Deadline,
 ) -> str:
     settings = deps.settings
     number = int(pull["number"])
@@ -255,7 +298,19 @@ def _review_pull(
         max_archive_bytes=settings.max_tarball_bytes, max_extracted_bytes=settings.max_extracted_bytes,
     )
     changes = source.changed_files(base, head)
-    result = deps.review(source, base, head, waivers=state.waivers, changes=changes, rules=deps.loaded_rules())
+    rules = deps.loaded_rules()
+    try:
+        if settings.review_isolation == "process" and deps.review is _default_review:
+            result = review_in_process(source, base, head, waivers=state.waivers, changes=changes, rules=rules,
+                                       deadline=deadline)
+        else:
+            result = run_within(deadline, lambda: deps.review(source, base, head, waivers=state.waivers,
+                                                              changes=changes, rules=rules, deadline=deadline))
+    except DeadlineOverrun as overrun:
+        log.warning("review abandoned: %s", overrun.summary)
+        result = ReviewResult(base, head, "neutral", changes=tuple(changes), stopped=str(overrun))
+    if result.stopped:
+        log.warning("review stopped at its deadline: %s", result.stopped)
     if deps.metrics is not None:
         deps.metrics.observe_findings(result.findings)
     texts = source.texts(head, [c.path for c in changes])
@@ -281,6 +336,8 @@ def _review_pull(
         try:
             reviewed, posted = _publish_review(deps, client, number, head, result, changes, no_new_review, bot,
                                                extra, known, before_review)
+        except RateLimitWait:
+            raise  # the whole review waits for GitHub's limits rather than losing its inline comments
         except Exception as error:  # the check run must still carry the review's own conclusion
             log.exception("inline review could not be published")
             extra.append(f"_Inline comments could not be posted this time ({_error_reason(error)}); "
@@ -302,11 +359,18 @@ def _review_pull(
 
     if stale:
         return "stale"
-    new_state = SummaryState(head, head if reviewed else state.reviewed_head, state.waivers).with_posted(posted)
+    # A review that stopped at its deadline is not this head's review: a re-run may post the rest.
+    reviewed_head = head if reviewed and not result.stopped else state.reviewed_head
+    new_state = SummaryState(head, reviewed_head, state.waivers).with_posted(posted)
     if summaries or pub.should_create_summary(result, new_state):
         try:  # the check run is complete: a failure here must not turn it into "could not complete"
             room = pub.SUMMARY_LIMIT - len(pub.summary_body("", new_state, seal))
             pub.write_summary(client, number, summaries, pub.summary_body(report(room), new_state, seal))
+        except RateLimitWait as wait:
+            # The check run is complete and stays so; the job runs again later and writes the summary then
+            # (it reuses the run and posts nothing it posted before).
+            log.info("the summary comment waits for GitHub's limits")
+            raise ReviewDeferred(wait.until) from None
         except Exception:
             log.exception("summary comment could not be written")
             return "review-partial"
@@ -332,7 +396,8 @@ def _publish_review(
     (None: unknown, list them)."""
     current = {f.fingerprint: f for f in result.findings}
     waived = {finding.fingerprint: waiver for finding, waiver in result.waived}
-    judged = result.effective is not None  # with align.yaml missing or invalid no earlier finding is fixed
+    # With align.yaml missing or invalid, or a review stopped at its deadline, no earlier finding is fixed.
+    judged = result.effective is not None and not result.stopped
     if known is not None and not (judged and pub.needs_edits(known, current, waived)):
         posted = dict(known)
     else:

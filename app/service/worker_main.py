@@ -22,9 +22,11 @@ import os
 import sys
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +37,10 @@ from rq.job import Job as RQJob
 from rq.scheduler import RQScheduler
 from rq.worker import WorkerStatus
 
-from app.service.jobs import Job
+from app.service.jobs import Job, ReviewDeferred
 from app.service.logging_setup import log_context
 from app.service.redis_queue import SERIALIZER, PullGate, RedisQueueConfig, release_if_owner
+from app.service.review_deadline import EARLIER_TRY_KEY
 
 log = logging.getLogger("align.worker")
 
@@ -173,13 +176,28 @@ class JobRuntime:
                 if self._drop(job, rq_id, state):  # a newer head arrived while this job waited
                     return "superseded"
                 self.gate.set_job_state(rq_id, "began")
-                outcome = self.handler(job)
-                if inspect.isawaitable(outcome):
-                    asyncio.run(_awaited(outcome))
+                # The handler learns when the first try began: one that died after spending the review's
+                # deadline is not run again (the same input would hold this worker too).
+                began = self.gate.first_began(rq_id, time.time())
+                try:
+                    outcome = self.handler(replace(job, extra={**job.extra, EARLIER_TRY_KEY: repr(began)}))
+                    if inspect.isawaitable(outcome):
+                        asyncio.run(_awaited(outcome))
+                except ReviewDeferred as deferred:
+                    return self._wait(rq_id, deferred.until)
                 self.gate.set_job_state(rq_id, "done")
                 return "done"
             finally:
                 self.gate.release_lock(job.pull_key, owner)
+
+    def _wait(self, rq_id: str, until: float) -> Retry:
+        """GitHub's limits make the review wait: RQ schedules it again at `until` (its state stays "began",
+        so that a newer push makes it complete its run as superseded instead of dropping it unrun; its
+        deadline counts afresh)."""
+        self.gate.forget_began(rq_id)
+        seconds = max(1, math.ceil(until - time.time()))
+        log.info("waiting for GitHub's limits: running again in %d s", seconds)
+        return Retry(max=self.config.defer_max, interval=seconds)
 
     def _drop(self, job: Job, rq_id: str, state: str | None) -> bool:
         """A review of an outdated head is dropped unrun, unless an earlier try of it began: its check run may

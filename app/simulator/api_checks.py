@@ -155,6 +155,8 @@ def _apply(ctx: Ctx, run: CheckRun, body: dict[str, Any], check: _Validator) -> 
     run.annotations.extend(annotations)
     if actions is not None:
         run.actions = actions
+    if "status" in body or "conclusion" in body:
+        run.history.append((run.status, run.output.get("title")))
 
 
 def _run(ctx: Ctx) -> tuple[Repository, CheckRun]:

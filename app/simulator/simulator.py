@@ -482,7 +482,7 @@ class Simulator:
     def check_runs(self, repo: str, head_sha: str | None = None, name: str | None = None) -> list[CheckRun]:
         key = repo.lower()
         found = [
-            r for r in self.state.check_runs.values()
+            r for r in list(self.state.check_runs.values())  # a copy: the server adds runs meanwhile
             if r.repo == key and (head_sha is None or r.head_sha == head_sha) and (name is None or r.name == name)
         ]
         return self._copy(sorted(found, key=lambda r: r.id))
@@ -572,8 +572,8 @@ class Simulator:
         """Set an installation's hourly budget (default 5,000) or what is left of it."""
         self.budgets.set(f"installation:{installation_id}", limit=limit, remaining=remaining)
 
-    def enable_secondary_limits(self, enabled: bool = True, **limits: int) -> None:
+    def enable_secondary_limits(self, enabled: bool = True, **limits: float) -> None:
         """Enforce GitHub's secondary limits: 100 concurrent requests, 900 points/min, 80 content-creating
-        requests/min and 500/h; keyword arguments replace those numbers (e.g. content_per_minute=3), the
-        others go back to GitHub's values."""
+        requests/min and 500/h; keyword arguments replace those numbers (e.g. content_per_minute=3, or the
+        windows: minute_seconds=2, hour_seconds=10), the others go back to GitHub's values."""
         self.secondary.configure(enabled, **limits)

@@ -144,6 +144,8 @@ class CheckRun:
     output: dict[str, str | None] = field(default_factory=lambda: {"title": None, "summary": None, "text": None})
     annotations: list[dict[str, Any]] = field(default_factory=list)
     actions: list[dict[str, str]] = field(default_factory=list)
+    # (status, output title) after each create or update that set them: tests see a run that was queued.
+    history: list[tuple[str, str | None]] = field(default_factory=list)
 
 
 @dataclass

@@ -13,6 +13,7 @@ file sits at the repository root: Prism's router matches no `/contents/{path}` w
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -67,7 +68,7 @@ def flow(simulator: ContractWorld, prism_proxy: PrismProxy) -> Iterator[Flow]:
         _env_file=None, webhook_secret=SecretStr(SECRET), app_id=APP_ID, private_key=SecretStr(simulator.private_key),
         github_api_url=prism_proxy.url, app_slug=None, seconds_between_requests=0, seconds_between_writes=0,
         retries=0,  # a call Prism refuses must fail the review, not be retried away
-        max_tarball_bytes=0, workers=1,
+        max_tarball_bytes=0, workers=1, data_dir=tempfile.mkdtemp(prefix="align-data-"),
     )
     app = create_app(settings, github=GitHubGateway(settings))
     server = BackgroundServer(app).start()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import tempfile
 from typing import Any
 
 import pytest
@@ -37,6 +38,7 @@ def make_settings(**overrides: Any) -> Settings:
         "seconds_between_writes": 0,
         "retry_backoff": 0,
         "workers": 2,
+        "data_dir": tempfile.mkdtemp(prefix="align-data-"),  # never another test's (or a user's) job store
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -30,6 +30,7 @@ class Stack:
     queue: MemoryQueue
     installation: int
     repo: str = REPO
+    deps: Any = None  # the embedded workers' WorkerDeps
 
     def settle(self, timeout: float = TIMEOUT) -> None:
         """Wait until every delivered job has run (deliveries are synchronous, so jobs are queued already)."""
@@ -91,7 +92,7 @@ def start_stack(private_pem: str, public_pem: str, base_files: Mapping[str, str]
     app = create_app(config, github=gateway)
     server = BackgroundServer(app).start()
     sim.configure_webhook(f"{server.url}/api/github/webhooks", SECRET)
-    return Stack(sim, server, gateway, app.state.queue, installation)
+    return Stack(sim, server, gateway, app.state.queue, installation, deps=app.state.worker_deps)
 
 
 def stop_stack(stack: Stack) -> None:

@@ -1,4 +1,4 @@
-"""The GitHub Action's entry point (`action.yml` runs `python -m app.action`).
+"""The GitHub Action's entry point (`action.yml` runs `python -m align.action`).
 
 Inputs come as `INPUT_*` variables (set by action.yml), the rest from the Actions environment:
 `align check` with the base and head of the event (fetching what the shallow checkout lacks), workflow
@@ -23,7 +23,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from app.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from align.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 
 FAIL_ON_VALUES = ("align.yaml", "error", "warning", "notice", "never")
 _RANK = {"notice": 1, "warning": 2, "error": 3}
@@ -76,7 +76,7 @@ def write_outputs(environ: Mapping[str, str], values: Mapping[str, str]) -> None
 
 
 def run(environ: Mapping[str, str] | None = None, argv: Sequence[str] | None = None) -> int:
-    from app.cli import main as cli_main
+    from align.cli import main as cli_main
 
     environ = dict(os.environ if environ is None else environ)
     fail_on = _input(environ, "fail_on", "align.yaml").lower()

@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from app.git_source import GitSource
-from app.source import SourceError
+from align.git_source import GitSource
+from align.source import SourceError
 
 ZERO_SHA = "0" * 40
 FETCH_DEPTH_HINT = "set `fetch-depth: 0` on actions/checkout"

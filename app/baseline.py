@@ -13,8 +13,8 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from app.findings import Finding
-from app.result import ReviewResult, conclusion_for
+from align.findings import Finding
+from align.result import ReviewResult, conclusion_for
 
 DEFAULT_BASELINE = ".align-baseline.json"
 BASELINE_VERSION = 1

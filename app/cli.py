@@ -1,4 +1,4 @@
-"""`align`: the command line. Every review goes through app.review, as in the service and the demo.
+"""`align`: the command line. Every review goes through align.review, as in the service and the demo.
 
 Exit status: 0 no finding reaches `fail_on`; 1 one does (an invalid manifest included); 2 usage error
 (unknown ref, not a git repository, a file that cannot be written), one line; 3 internal error, one line
@@ -15,7 +15,7 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from app import __version__
+from align import __version__
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 FORMATS = ("text", "json", "markdown", "sarif", "github", "junit")
@@ -233,7 +233,7 @@ def _output_options(parser: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     """`environ`: the variables to read (GITHUB_*, NO_COLOR...); default: this process's."""
     args = build_parser().parse_args(argv)
-    from app.cli_output import OutputError, Writer
+    from align.cli_output import OutputError, Writer
 
     writer = Writer()
     try:
@@ -259,7 +259,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
 
 
 def _dispatch(args: argparse.Namespace, writer: object, environ: dict[str, str]) -> int:
-    from app import cli_commands
+    from align import cli_commands
 
     command: str = args.command
     handler = getattr(cli_commands, f"cmd_{command}", None)
@@ -269,7 +269,7 @@ def _dispatch(args: argparse.Namespace, writer: object, environ: dict[str, str])
     return result
 
 
-if __name__ == "__main__":  # `python -m app.cli`: run the imported module, whose classes the commands raise
-    from app.cli import main as _main
+if __name__ == "__main__":  # `python -m align.cli`: run the imported module, whose classes the commands raise
+    from align.cli import main as _main
 
     raise SystemExit(_main())

@@ -8,41 +8,41 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
-from app.cli import EXIT_OK, UsageError
-from app.cli_output import Writer
-from app.cli_review import cmd_baseline, cmd_check, cmd_scan
+from align.cli import EXIT_OK, UsageError
+from align.cli_output import Writer
+from align.cli_review import cmd_baseline, cmd_check, cmd_scan
 
 
 def cmd_fix(args: argparse.Namespace, writer: Writer, environ: Mapping[str, str]) -> int:
-    from app.cli_fix import run_fix
+    from align.cli_fix import run_fix
 
     return run_fix(args, writer, environ)
 
 
 def cmd_init(args: argparse.Namespace, writer: Writer, environ: Mapping[str, str]) -> int:
-    from app.cli_project import run_init
+    from align.cli_project import run_init
 
     return run_init(args, writer)
 
 
 def cmd_validate(args: argparse.Namespace, writer: Writer, environ: Mapping[str, str]) -> int:
-    from app.cli_project import run_validate
+    from align.cli_project import run_validate
 
     return run_validate(args, writer)
 
 
 def cmd_schema(args: argparse.Namespace, writer: Writer, environ: Mapping[str, str]) -> int:
-    from app.schema import schema_text
+    from align.schema import schema_text
 
     writer.write(schema_text())
     return EXIT_OK
 
 
 def cmd_scope(args: argparse.Namespace, writer: Writer, environ: Mapping[str, str]) -> int:
-    from app.git_source import GitSource
-    from app.report.scope_listing import render_scope
-    from app.review import list_scope
-    from app.source import SourceError
+    from align.git_source import GitSource
+    from align.report.scope_listing import render_scope
+    from align.review import list_scope
+    from align.source import SourceError
 
     try:
         listing = list_scope(GitSource(args.repo), args.ref)
@@ -53,7 +53,7 @@ def cmd_scope(args: argparse.Namespace, writer: Writer, environ: Mapping[str, st
 
 
 def cmd_rules(args: argparse.Namespace, writer: Writer, environ: Mapping[str, str]) -> int:
-    from app.rule_api import load_rules
+    from align.rule_api import load_rules
 
     loaded = load_rules()
     rules = [r for r in loaded.rules if args.rule in (None, r.id)]
@@ -74,7 +74,7 @@ def cmd_rules(args: argparse.Namespace, writer: Writer, environ: Mapping[str, st
 
 
 def cmd_catalog(args: argparse.Namespace, writer: Writer, environ: Mapping[str, str]) -> int:
-    from app.catalog import Catalog
+    from align.catalog import Catalog
 
     for gpu in Catalog.builtin().gpus:
         labels = ", ".join(gpu.product_labels[:2])
@@ -90,21 +90,21 @@ def cmd_catalog(args: argparse.Namespace, writer: Writer, environ: Mapping[str, 
 
 
 def cmd_completion(args: argparse.Namespace, writer: Writer, environ: Mapping[str, str]) -> int:
-    from app.cli import build_parser
-    from app.cli_completion import completion_script
+    from align.cli import build_parser
+    from align.cli_completion import completion_script
 
     writer.write(completion_script(build_parser(), args.shell))
     return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace, writer: Writer, environ: Mapping[str, str]) -> int:
-    from app.demo import run_demo
+    from align.demo import run_demo
 
     return run_demo(writer.stdout)
 
 
 def _settings(*, need_secret: bool = True) -> Any:
-    from app.service.settings import QueueSettings, SettingsError, get_settings
+    from align.service.settings import QueueSettings, SettingsError, get_settings
 
     try:
         return get_settings() if need_secret else QueueSettings.load()
@@ -113,27 +113,27 @@ def _settings(*, need_secret: bool = True) -> Any:
 
 
 def cmd_serve(args: argparse.Namespace, writer: Writer, environ: Mapping[str, str]) -> int:
-    from app.service.server import serve
+    from align.service.server import serve
 
     serve(_settings(), args.host, args.port)
     return EXIT_OK
 
 
 def cmd_worker(args: argparse.Namespace, writer: Writer, environ: Mapping[str, str]) -> int:
-    from app.service.worker_main import run_worker
+    from align.service.worker_main import run_worker
 
     return run_worker(_settings())
 
 
 def cmd_jobs(args: argparse.Namespace, writer: Writer, environ: Mapping[str, str]) -> int:
     """Only the queue settings: listing jobs needs no webhook secret or App key."""
-    from app.service.jobs_admin import list_jobs
+    from align.service.jobs_admin import list_jobs
 
     return list_jobs(_settings(need_secret=False), writer.stdout, requeue_failed=args.requeue_failed)
 
 
 def cmd_replay(args: argparse.Namespace, writer: Writer, environ: Mapping[str, str]) -> int:
-    from app.replay import replay
+    from align.replay import replay
 
     return replay(args.payload, args.event, args.url, _settings(), out=writer.stdout)
 

@@ -7,15 +7,15 @@ import argparse
 import sys
 from collections.abc import Mapping
 
-from app.cli import EXIT_OK, UsageError
-from app.cli_output import Progress, Writer
+from align.cli import EXIT_OK, UsageError
+from align.cli_output import Progress, Writer
 
 
 def run_fix(args: argparse.Namespace, writer: Writer, environ: Mapping[str, str]) -> int:
-    from app.cli_review import resolve_change
-    from app.fix import plan_fixes
-    from app.review import review_change, scan_commit
-    from app.source import SourceError
+    from align.cli_review import resolve_change
+    from align.fix import plan_fixes
+    from align.review import review_change, scan_commit
+    from align.source import SourceError
 
     try:
         change = resolve_change(args, environ, for_fix=True)

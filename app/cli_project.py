@@ -5,15 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from app.cli import EXIT_FINDINGS, EXIT_OK, UsageError
-from app.cli_output import Writer
+from align.cli import EXIT_FINDINGS, EXIT_OK, UsageError
+from align.cli_output import Writer
 
 MANIFEST_NAMES = ("align.yaml", ".github/align.yaml")
 
 
 def run_init(args: argparse.Namespace, writer: Writer) -> int:
-    from app.catalog import Catalog
-    from app.init_manifest import propose, render_manifest
+    from align.catalog import Catalog
+    from align.init_manifest import propose, render_manifest
 
     root = Path(args.repo)
     if not root.is_dir():
@@ -41,9 +41,9 @@ def run_init(args: argparse.Namespace, writer: Writer) -> int:
 def _read_tree(root: Path, limit: int = 5000) -> dict[str, str]:
     """Text files under 1 MB that `align init` reads (infrastructure first, at most `limit`): tracked and
     untracked-but-not-ignored ones in a git repository, else every file outside dot folders."""
-    from app.git_worktree import PendingSource
-    from app.init_manifest import file_kind
-    from app.source import MAX_FILE_BYTES, SourceError
+    from align.git_worktree import PendingSource
+    from align.init_manifest import file_kind
+    from align.source import MAX_FILE_BYTES, SourceError
 
     def wanted(paths: list[str]) -> list[str]:
         kinds = {"infra": 0, "code": 1, "prose": 2}
@@ -72,9 +72,9 @@ def _read_tree(root: Path, limit: int = 5000) -> dict[str, str]:
 
 
 def run_validate(args: argparse.Namespace, writer: Writer) -> int:
-    from app.catalog import Catalog
-    from app.manifest import ManifestError, parse_manifest
-    from app.rule_api import load_rules
+    from align.catalog import Catalog
+    from align.manifest import ManifestError, parse_manifest
+    from align.rule_api import load_rules
 
     paths: list[Path] = list(args.files)
     if not paths:

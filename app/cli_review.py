@@ -9,11 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.cli import EXIT_FINDINGS, EXIT_OK, UsageError
-from app.cli_output import OutputSpec, Progress, Writer, parse_outputs
-from app.git_source import GitSource
-from app.result import ReviewResult
-from app.source import FileChange, SourceError
+from align.cli import EXIT_FINDINGS, EXIT_OK, UsageError
+from align.cli_output import OutputSpec, Progress, Writer, parse_outputs
+from align.git_source import GitSource
+from align.result import ReviewResult
+from align.source import FileChange, SourceError
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class Change:
 def resolve_change(args: argparse.Namespace, environ: Mapping[str, str], *, for_fix: bool = False) -> Change:
     """Base and head from the arguments, else the GitHub Actions event, else the default branch.
     `for_fix`: the head is the working tree and the base defaults as for a commit (the whole branch)."""
-    from app.git_worktree import Pending, PendingSource
+    from align.git_worktree import Pending, PendingSource
 
     staged, worktree = getattr(args, "staged", False), getattr(args, "worktree", False)
     if for_fix or staged or worktree:
@@ -54,14 +54,14 @@ def resolve_change(args: argparse.Namespace, environ: Mapping[str, str], *, for_
 
 
 def _default_base(source: GitSource, environ: Mapping[str, str], head: str) -> str:
-    from app.actions import base_for, read_event
+    from align.actions import base_for, read_event
 
     event = read_event(environ)
     return source.resolve(base_for(source, event, head) if event else source.default_base(head))
 
 
 def nothing_to_review(change: Change) -> ReviewResult:
-    from app.git_worktree import INDEX
+    from align.git_worktree import INDEX
 
     if change.base == change.head:
         reason = f"base and head are the same commit ({change.base[:12]}): nothing to review"
@@ -79,7 +79,7 @@ def cmd_check(args: argparse.Namespace, writer: Writer, environ: Mapping[str, st
         if change.changes is not None and not change.changes:
             result = nothing_to_review(change)
         else:
-            from app.review import review_change  # the engine loads only when there is something to review
+            from align.review import review_change  # the engine loads only when there is something to review
 
             with Progress(sys.stderr, "reviewing the change"):
                 result = review_change(change.source, change.base, change.head, changes=change.changes,
@@ -91,7 +91,7 @@ def cmd_check(args: argparse.Namespace, writer: Writer, environ: Mapping[str, st
 
 
 def cmd_scan(args: argparse.Namespace, writer: Writer, environ: Mapping[str, str]) -> int:
-    from app.review import scan_commit
+    from align.review import scan_commit
 
     specs = parse_outputs(args.format, args.output, environ)
     try:
@@ -105,8 +105,8 @@ def cmd_scan(args: argparse.Namespace, writer: Writer, environ: Mapping[str, str
 
 
 def cmd_baseline(args: argparse.Namespace, writer: Writer, environ: Mapping[str, str]) -> int:
-    from app.baseline import DEFAULT_BASELINE, baseline_json
-    from app.review import scan_commit
+    from align.baseline import DEFAULT_BASELINE, baseline_json
+    from align.review import scan_commit
 
     try:
         source = GitSource(args.repo)
@@ -126,7 +126,7 @@ def cmd_baseline(args: argparse.Namespace, writer: Writer, environ: Mapping[str,
 
 
 def _with_baseline(result: ReviewResult, args: argparse.Namespace, source: GitSource, ref: str) -> ReviewResult:
-    from app.baseline import DEFAULT_BASELINE, BaselineError, apply_baseline, parse_baseline
+    from align.baseline import DEFAULT_BASELINE, BaselineError, apply_baseline, parse_baseline
 
     if getattr(args, "no_baseline", False) or result.conclusion == "skipped":
         return result
@@ -149,7 +149,7 @@ def _with_baseline(result: ReviewResult, args: argparse.Namespace, source: GitSo
 
 def _report(result: ReviewResult, specs: list[OutputSpec], source: GitSource, writer: Writer,
             environ: Mapping[str, str]) -> int:
-    from app.report import render
+    from align.report import render
 
     texts: dict[str, str] = {}
     if any(spec.fmt in ("text", "markdown") for spec in specs) and result.findings:
@@ -158,7 +158,7 @@ def _report(result: ReviewResult, specs: list[OutputSpec], source: GitSource, wr
     for spec in specs:
         color = False
         if spec.fmt == "text" and spec.path is None:
-            from app.report.text import wants_color
+            from align.report.text import wants_color
 
             color = wants_color(writer.stdout, environ)
         writer.write(render(result, spec.fmt, sources=texts, color=color), spec.path)

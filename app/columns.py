@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
-from app.findings import Finding
+from align.findings import Finding
 
 
 def with_columns(findings: Iterable[Finding], texts: Mapping[str, str]) -> list[Finding]:

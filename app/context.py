@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TypeVar, cast
 
-from app.catalog import Catalog, GpuMention
-from app.formats import FileFacts, extract
-from app.manifest import Deployment, EffectiveManifest, Manifest
-from app.scope.binding import FileScope, LineBinding, Scope
-from app.scope.profile import RepositoryProfile
+from align.catalog import Catalog, GpuMention
+from align.formats import FileFacts, extract
+from align.manifest import Deployment, EffectiveManifest, Manifest
+from align.scope.binding import FileScope, LineBinding, Scope
+from align.scope.profile import RepositoryProfile
 
 _T = TypeVar("_T")
 

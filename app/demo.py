@@ -56,12 +56,12 @@ def _rule(title: str, out: TextIO) -> None:
 
 def run_demo(out: TextIO | None = None, *, timeout: float = 60.0) -> int:
     """0 when the check run completed (whatever its conclusion), 1 when the loop did not finish."""
-    from app.service.app import create_app
-    from app.service.github_client import GitHubGateway
-    from app.service.server import BackgroundServer
-    from app.service.settings import Settings
-    from app.simulator import Simulator
-    from app.simulator.auth import generate_app_key_pair
+    from align.service.app import create_app
+    from align.service.github_client import GitHubGateway
+    from align.service.server import BackgroundServer
+    from align.service.settings import Settings
+    from align.simulator import Simulator
+    from align.simulator.auth import generate_app_key_pair
 
     out = out or sys.stdout
     base, head = _example()

@@ -16,11 +16,11 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from app import formats
-from app.context import ReviewContext, SourceFile
-from app.deadline import Deadline, expired
-from app.findings import Finding, Severity
-from app.rule_api import Rule
+from align import formats
+from align.context import ReviewContext, SourceFile
+from align.deadline import Deadline, expired
+from align.findings import Finding, Severity
+from align.rule_api import Rule
 
 
 def run_rules(

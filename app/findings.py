@@ -67,7 +67,7 @@ class Finding:
     details: tuple[str, ...] = field(default=())
     # What bound the offending text to the deployment (spec §1b), filled by the engine.
     bound_by: str | None = None
-    # 1-based columns of the offending text on `line` / `end_line`, where known (app.columns fills them).
+    # 1-based columns of the offending text on `line` / `end_line`, where known (align.columns fills them).
     column: int | None = None
     end_column: int | None = None
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 
-from app.columns import with_columns
-from app.context import SourceFile
-from app.findings import Finding
-from app.manifest import EffectiveManifest
-from app.source import FileChange
-from app.suppressions import SuppressionOutcome, apply_suppressions
+from align.columns import with_columns
+from align.context import SourceFile
+from align.findings import Finding
+from align.manifest import EffectiveManifest
+from align.source import FileChange
+from align.suppressions import SuppressionOutcome, apply_suppressions
 
 ReadMany = Callable[[list[str]], Mapping[str, bytes]]
 

@@ -11,7 +11,7 @@ import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from app.findings import Finding
+from align.findings import Finding
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
-from app.source import MAX_FILE_BYTES, ChangeStatus, FileChange, SourceError
+from align.source import MAX_FILE_BYTES, ChangeStatus, FileChange, SourceError
 
 # Never let a repository's config run programs: no external diff drivers, textconv, pager or fsmonitor.
 _SAFE_GIT = ["git", "-c", "core.fsmonitor=false", "-c", "diff.external=", "--no-pager"]
@@ -70,7 +70,7 @@ class GitSource:
                               "or fetch the default branch first (git fetch origin main)")
         raise SourceError("cannot find the default branch (main or master); pass --base")
 
-    # --- what CI checkouts lack (see app.actions) ---------------------------------------------------------
+    # --- what CI checkouts lack (see align.actions) ---------------------------------------------------------
 
     def single_branch(self) -> bool:
         """True when `origin` fetches only some branches (`git clone --single-branch`, `--depth`, CI)."""

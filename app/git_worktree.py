@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Literal
 
-from app.git_source import GitSource, _parse_raw_numstat, added_lines_of_diff
-from app.source import MAX_FILE_BYTES, FileChange
+from align.git_source import GitSource, _parse_raw_numstat, added_lines_of_diff
+from align.source import MAX_FILE_BYTES, FileChange
 
 INDEX = "(index)"
 WORKTREE = "(working tree)"

@@ -15,9 +15,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from app.catalog import Catalog, GpuSpec
-from app.scope.classes import classify
-from app.scope.providers import normalize_provider, provider_of_instance_type, providers_in_text
+from align.catalog import Catalog, GpuSpec
+from align.scope.classes import classify
+from align.scope.providers import normalize_provider, provider_of_instance_type, providers_in_text
 
 INFRA_WEIGHT, CODE_WEIGHT, PROSE_WEIGHT = 5, 2, 1
 _PROSE = (".md", ".rst", ".txt", ".mdx", ".adoc")

@@ -18,9 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from app.catalog import Catalog, GpuSpec
-from app.catalog.data import CatalogEntryError
-from app.manifest_limits import (
+from align.catalog import Catalog, GpuSpec
+from align.catalog.data import CatalogEntryError
+from align.manifest_limits import (
     LimitExceeded,
     ManifestLimits,
     ValueBudget,
@@ -29,8 +29,8 @@ from app.manifest_limits import (
     size_problem,
     spelling_problems,
 )
-from app.path_glob import compile_glob
-from app.scope.classes import CLASS_NAMES
+from align.path_glob import compile_glob
+from align.scope.classes import CLASS_NAMES
 
 MANIFEST_PATHS = ("align.yaml", ".github/align.yaml")
 SeverityName = Literal["error", "warning", "notice", "off"]

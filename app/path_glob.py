@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from app.linear_match import Nfa, any_but, chars
+from align.linear_match import Nfa, any_but, chars
 
 # Tokens of a pattern: ("dirs/",) for `**/`, ("dirs",) for `**`, ("star",), ("one", regex) for `?` or a
 # `[...]` class, ("lit", char).

@@ -14,8 +14,8 @@ from typing import TextIO
 
 import httpx
 
-from app.service.settings import Settings
-from app.service.webhook import signature_for
+from align.service.settings import Settings
+from align.service.webhook import signature_for
 
 DEFAULT_URL = "http://127.0.0.1:8000/api/github/webhooks"
 

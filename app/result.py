@@ -1,5 +1,5 @@
 """What a review returns: `ReviewResult`, the value every reporter, the CLI, the service and the demo
-consume. Kept apart from the orchestration (app.review) so that reading or reporting a result imports no
+consume. Kept apart from the orchestration (align.review) so that reading or reporting a result imports no
 engine, pydantic or YAML parser: `align check` on an empty change starts in a few tens of milliseconds."""
 
 from __future__ import annotations
@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from app.findings import Finding, Waiver
+from align.findings import Finding, Waiver
 
 if TYPE_CHECKING:
-    from app.manifest import EffectiveManifest
-    from app.source import FileChange
-    from app.suppressions import Suppression
+    from align.manifest import EffectiveManifest
+    from align.source import FileChange
+    from align.suppressions import Suppression
 
 Conclusion = Literal["success", "neutral", "failure", "skipped"]
 NO_MANIFEST_REASON = "no align.yaml at the repository root or in .github/ on either side of the change"

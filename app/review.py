@@ -6,18 +6,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from app.catalog import Catalog, GpuMention
-from app.context import ReviewContext, SourceFile
-from app.deadline import Deadline, expired
-from app.engine import run_rules
-from app.findings import Finding, Severity, Waiver
-from app.finishing import finish_findings, manifest_errors_in_diff
-from app.manifest import MANIFEST_PATHS, EffectiveManifest, ManifestError, effective_manifest
-from app.result import NO_MANIFEST_REASON, Conclusion, ReviewResult, SkippedFile, conclusion_for
-from app.rule_api import LoadedRules, load_rules
-from app.scope.binding import FileScope, Scope
-from app.scope.profile import RepositoryProfile, repository_profile
-from app.source import MAX_FILE_BYTES, FileChange, RepoSource, added_lines_between
+from align.catalog import Catalog, GpuMention
+from align.context import ReviewContext, SourceFile
+from align.deadline import Deadline, expired
+from align.engine import run_rules
+from align.findings import Finding, Severity, Waiver
+from align.finishing import finish_findings, manifest_errors_in_diff
+from align.manifest import MANIFEST_PATHS, EffectiveManifest, ManifestError, effective_manifest
+from align.result import NO_MANIFEST_REASON, Conclusion, ReviewResult, SkippedFile, conclusion_for
+from align.rule_api import LoadedRules, load_rules
+from align.scope.binding import FileScope, Scope
+from align.scope.profile import RepositoryProfile, repository_profile
+from align.source import MAX_FILE_BYTES, FileChange, RepoSource, added_lines_between
 
 NO_MANIFEST_HELP = (
     "No `align.yaml` was found at the repository root or in `.github/` on either side of this change, so "
@@ -47,7 +47,7 @@ def _load_effective(
             known_rules=rule_ids,
         )
     except ManifestError as error:
-        from rules.manifest_invalid import findings_for_error
+        from align.rules.manifest_invalid import findings_for_error
 
         return None, findings_for_error(error)
     return effective, []

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import ClassVar, Protocol, runtime_checkable
 
-from app.context import ReviewContext, SourceFile
-from app.findings import Finding, Severity
-from app.manifest import Deployment
+from align.context import ReviewContext, SourceFile
+from align.findings import Finding, Severity
+from align.manifest import Deployment
 
 ENTRY_POINT_GROUP = "align.rules"
 
@@ -90,7 +90,7 @@ class LoadedRules:
 
 
 def builtin_rules() -> list[Rule]:
-    from rules import BUILTIN_RULES
+    from align.rules import BUILTIN_RULES
 
     return [rule_class() for rule_class in BUILTIN_RULES]
 

@@ -3,7 +3,7 @@ editors (yaml-language-server, SchemaStore) and `align schema`.
 
 The generated schema ships as package data (`align.schema.json` beside this file) so that printing it
 loads neither pydantic nor the catalog; a test checks the shipped file is what the models generate.
-Regenerate after changing the models or the catalog: `python -m app.schema --write`.
+Regenerate after changing the models or the catalog: `python -m align.schema --write`.
 
 GPU names: the catalog's names, aliases, labels and exact instance types as an enum, required when the
 file declares no `catalog:` of its own (a GPU the built-in catalog lacks is declared there).
@@ -59,7 +59,7 @@ def _describe(schema: dict[str, Any], descriptions: dict[str, str]) -> None:
 def gpu_spellings() -> list[str]:
     """Every spelling `gpu:` accepts exactly: names, aliases, labels, exact instance types, as written and
     in lower and upper case (matching is case-insensitive)."""
-    from app.catalog import Catalog
+    from align.catalog import Catalog
 
     names: dict[str, None] = {}
     for gpu in Catalog.builtin().gpus:
@@ -72,7 +72,7 @@ def gpu_spellings() -> list[str]:
 
 
 def build_schema() -> dict[str, Any]:
-    from app.manifest import _CatalogEntryModel, _DeploymentModel, _RootModel
+    from align.manifest import _CatalogEntryModel, _DeploymentModel, _RootModel
 
     root = _RootModel.model_json_schema()
     deployment = _DeploymentModel.model_json_schema()

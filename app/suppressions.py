@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from app.findings import Finding
+from align.findings import Finding
 
 _MARKERS = r"(?:#|//|/\*|<!--|--|;)"
 _SUPPRESSION = re.compile(

@@ -5,7 +5,7 @@
     python bench/_launch.py align PORT [--sleep SECONDS]   # the real web tier, jobs handled by a no-op
     python bench/_launch.py worker [--time-scale 10]       # `align worker` (distributed mode), see _worker
 
-Web processes are served by uvicorn with the arguments `align serve` uses (app.service.server.serve), each in its
+Web processes are served by uvicorn with the arguments `align serve` uses (align.service.server.serve), each in its
 own process so that the load generator does not share a GIL with the server it measures. The `align` process
 replaces only the queue's handler (a no-op, or a sleep) and counts every job at the queue, readable at
 GET /bench/counts, so a benchmark can prove that each delivery reached the queue exactly once.
@@ -39,9 +39,9 @@ import httpx  # noqa: E402
 from fastapi import FastAPI, Request  # noqa: E402
 from fastapi.responses import Response  # noqa: E402
 
-from app.service.app import WEBHOOK_PATH  # noqa: E402
-from app.service.jobs import Job  # noqa: E402
-from app.service.memory_queue import MemoryQueue  # noqa: E402
+from align.service.app import WEBHOOK_PATH  # noqa: E402
+from align.service.jobs import Job  # noqa: E402
+from align.service.memory_queue import MemoryQueue  # noqa: E402
 from tests.distributed.support import wait_for  # noqa: E402
 from tests.distributed.test_end_to_end import _ready, free_port  # noqa: E402
 
@@ -79,7 +79,7 @@ class CountingQueue(MemoryQueue):
 
 
 def align_app(sleep: float) -> FastAPI:
-    from app.service.app import create_app
+    from align.service.app import create_app
     from tests.service.conftest import make_settings
 
     settings = make_settings(workers=4, log_level="INFO")
@@ -118,7 +118,7 @@ def floor_app() -> FastAPI:
     the JSON. Between the bare baseline and Align, it shows how much of the difference is unavoidable."""
     import json
 
-    from app.service.webhook import verify_signature
+    from align.service.webhook import verify_signature
     from tests.service.conftest import SECRET
 
     async def webhook(request: Request) -> Response:
@@ -137,7 +137,7 @@ APPS = {"align": align_app, "baseline": lambda sleep: baseline_app(), "floor": l
 def _serve(kind: str, port: int, sleep: float) -> None:
     import uvicorn
 
-    from app.service.logging_setup import configure_logging
+    from align.service.logging_setup import configure_logging
 
     app = APPS[kind](sleep)
     configure_logging("INFO")  # as `align serve` does: one JSON line per queued delivery
@@ -181,7 +181,7 @@ class WebProcess:
 
 def recorded_pull_request() -> dict[str, Any]:
     """A `pull_request.opened` payload as the GitHub simulator sends it (GitHub's full shape, a few KB)."""
-    from app.simulator import Simulator
+    from align.simulator import Simulator
     from tests.helpers import GH200_MANIFEST
     from tests.service.conftest import _key_pair
 
@@ -273,8 +273,8 @@ def _worker(time_scale: float) -> int:
     """tests/distributed/e2e_process.py's worker (the real `run_worker`, its isolated Redis keys), with GitHub's
     secondary limits on a time scale of our choosing: 10 as in the end-to-end test (80 content-creating
     requests per 6 s), 1 as on GitHub, 1000 to take the budget out of the way (its Redis calls remain)."""
-    from app.service import budget
-    from app.service.worker_main import run_worker
+    from align.service import budget
+    from align.service.worker_main import run_worker
     from tests.distributed.e2e_process import E2ESettings
 
     settings = E2ESettings()  # type: ignore[call-arg]

@@ -36,8 +36,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.service import tarball  # noqa: E402
-from app.simulator.archive_shapes import gzip_bomb, pax_header_bomb  # noqa: E402
+from align.service import tarball  # noqa: E402
+from align.simulator.archive_shapes import gzip_bomb, pax_header_bomb  # noqa: E402
 
 CHUNK = 65536
 

@@ -36,9 +36,9 @@ PER_MINUTE, PER_HOUR = 80, 500
 
 def _serve(port: int, time_scale: float) -> int:
     """`align serve` with GitHub's secondary limits on `time_scale` (the seam: budget.build_budget)."""
-    from app.service import budget
-    from app.service.server import serve
-    from app.service.settings import get_settings
+    from align.service import budget
+    from align.service.server import serve
+    from align.service.settings import get_settings
 
     limits = tuple(replace(limit, window_seconds=limit.window_seconds / time_scale)
                    for limit in budget.GITHUB_SECONDARY_LIMITS)
@@ -58,7 +58,7 @@ def least_seconds(pulls: int, time_scale: float) -> float:
 
 
 def main() -> int:
-    from app.simulator import Simulator
+    from align.simulator import Simulator
     from tests.helpers import GH200_MANIFEST
     from tests.service.conftest import SECRET, _key_pair
     from tests.service.test_restart import Serve, _free_port

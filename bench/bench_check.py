@@ -43,7 +43,7 @@ _CPU: list[float] = []  # CPU seconds of each `_timed` command, in order
 
 
 def _catalog_pattern() -> str:
-    from app.catalog import Catalog
+    from align.catalog import Catalog
 
     names = {gpu.name for gpu in Catalog.builtin().gpus} | {a for g in Catalog.builtin().gpus for a in g.aliases}
     return "|".join(sorted((re.escape(n) for n in names), key=len, reverse=True))
@@ -66,6 +66,9 @@ def main() -> int:
         check_cmd = [align, "check", "--repo", str(repo), "--base", "main", "--format", "json"]
         baseline_cmd = None
         if args.baseline_tree is not None:
+            # Trees from before the package was named `align` import as `app` from their own folder.
+            if "from align" in (args.baseline_tree / "app" / "cli.py").read_text():
+                parser.error("--baseline-tree: a tree that imports as `align` must be installed; give an earlier one")
             code = "import sys; from app.cli import main; sys.exit(main())"
             baseline_cmd = ["env", f"PYTHONPATH={args.baseline_tree.resolve()}", sys.executable, "-c", code,
                             *check_cmd[1:]]

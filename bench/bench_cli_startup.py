@@ -32,7 +32,7 @@ from tests.helpers import GH200_MANIFEST  # noqa: E402
 
 def _align_command() -> list[str]:
     script = Path(sys.executable).with_name("align")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "app.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "align.cli"]
 
 
 def _time(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:

@@ -55,9 +55,9 @@ from _launch import (
     worker_command,
 )
 
-from app.service import budget
-from app.service.redis_queue import SERIALIZER, RedisQueueConfig, connect
-from app.simulator import Simulator
+from align.service import budget
+from align.service.redis_queue import SERIALIZER, RedisQueueConfig, connect
+from align.simulator import Simulator
 from tests.distributed.conftest import remove_keys
 from tests.distributed.support import wait_for
 from tests.distributed.test_end_to_end import Cluster, _ready, free_port, process_env

@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _launch import summarize, table
 
-from app.simulator import Simulator
+from align.simulator import Simulator
 from tests.helpers import GH200_MANIFEST
 from tests.service.conftest import SECRET, _key_pair
 from tests.service.test_restart import Serve, _free_port

@@ -37,13 +37,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _launch import WEBHOOK_PATH, free_port, table
 from generate_large_pr import MANIFEST, PATHS, WEIGHTS, render_file
 
-from app.demo import _example
-from app.git_source import GitSource
-from app.report import render
-from app.review import review_change
-from app.rule_api import LoadedRules, load_rules
-from app.service.settings import Settings
-from app.source import FileChange
+from align.demo import _example
+from align.git_source import GitSource
+from align.report import render
+from align.review import review_change
+from align.rule_api import LoadedRules, load_rules
+from align.service.settings import Settings
+from align.source import FileChange
 from tests.gitrepo import commit_tree, init_repo
 from tests.service.conftest import SECRET, _key_pair
 from tests.service.stack import Stack, start_stack, stop_stack

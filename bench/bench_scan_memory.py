@@ -24,8 +24,8 @@ from tests.helpers import GH200_MANIFEST  # noqa: E402
 
 SCAN = """
 import resource, sys
-from app.git_source import GitSource
-from app.review import scan_commit
+from align.git_source import GitSource
+from align.review import scan_commit
 result = scan_commit(GitSource(sys.argv[1]), "HEAD")
 print(result.files_reviewed, len(result.skipped), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 """

@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.engine import run_rules
-from app.rule_api import builtin_rules
+from align.engine import run_rules
+from align.rule_api import builtin_rules
 from tests.helpers import GH200_MANIFEST, make_context
 
 H200_MANIFEST = (GH200_MANIFEST.replace("gpu: GH200", "gpu: H200").replace("1.49", "2.49")

@@ -6,12 +6,12 @@
 import sys
 import time
 
-from app import engine
-from app.catalog import Catalog
-from app.context import ReviewContext
-from app.git_source import GitSource
-from app.review import _load_effective, _source_files
-from app.rule_api import load_rules
+from align import engine
+from align.catalog import Catalog
+from align.context import ReviewContext
+from align.git_source import GitSource
+from align.review import _load_effective, _source_files
+from align.rule_api import load_rules
 
 src = GitSource(sys.argv[1])
 base, head = src.resolve("main"), src.resolve("HEAD")

@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from app.context import SourceFile
-from app.formats import Assignment
-from rules._lines import lines_containing
-from rules._text import LineKinds
+from align.context import SourceFile
+from align.formats import Assignment
+from align.rules._lines import lines_containing
+from align.rules._text import LineKinds
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _GENERIC_LEAVES = frozenset({"default", "value", "val", "initial", "setting"})

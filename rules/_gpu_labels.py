@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.catalog import Catalog, GpuSpec
+from align.catalog import Catalog, GpuSpec
 
 # key -> (what to call its value in a message, which catalog labels belong to it)
 _KEYS: dict[str, tuple[str, Callable[[GpuSpec], tuple[str, ...]]]] = {

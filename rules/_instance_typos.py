@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from app.catalog import Catalog
-from app.scope.providers import provider_of_instance_type
+from align.catalog import Catalog
+from align.scope.providers import provider_of_instance_type
 
 # Instance-type shapes, by provider: `a3-highgpu-8g`, `p4d.24xlarge` / `ml.p5.48xlarge`,
 # `Standard_NC24ads_A100_v4`, `gpu_1x_gh200`, `VM.GPU.A10.2`.

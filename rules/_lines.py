@@ -12,9 +12,9 @@ import re
 from bisect import bisect_right
 from itertools import accumulate
 
-from app.catalog import Catalog, GpuMention
-from app.context import ReviewContext, SourceFile
-from app.quantities import MemoryAmount, find_memory
+from align.catalog import Catalog, GpuMention
+from align.context import ReviewContext, SourceFile
+from align.quantities import MemoryAmount, find_memory
 
 
 def line_starts(source_file: SourceFile) -> list[int]:

@@ -12,12 +12,12 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property, lru_cache
 from itertools import pairwise
 
-from app.catalog import GpuMention, GpuSpec, MentionKind
-from app.context import ReviewContext, SourceFile
-from app.formats import SpanKind, TextSpan
-from app.formats.common import COMMENT_MARKERS, comment_start
-from app.manifest import MANIFEST_PATHS, Deployment
-from rules._lines import line_mentions
+from align.catalog import GpuMention, GpuSpec, MentionKind
+from align.context import ReviewContext, SourceFile
+from align.formats import SpanKind, TextSpan
+from align.formats.common import COMMENT_MARKERS, comment_start
+from align.manifest import MANIFEST_PATHS, Deployment
+from align.rules._lines import line_mentions
 
 _WORD = r"A-Za-z0-9_"
 PROSE_KINDS: frozenset[str] = frozenset({"comment", "prose", "table"})

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 
-from app.context import ReviewContext, SourceFile
-from app.findings import Finding, Severity
-from app.manifest import Deployment
-from app.rule_api import BaseRule
-from rules._lines import changed_containing, lines_containing
-from rules._text import LineKinds, apply_edits, kinds_of, reviewed_files
+from align.context import ReviewContext, SourceFile
+from align.findings import Finding, Severity
+from align.manifest import Deployment
+from align.rule_api import BaseRule
+from align.rules._lines import changed_containing, lines_containing
+from align.rules._text import LineKinds, apply_edits, kinds_of, reviewed_files
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 
-from app.context import ReviewContext, SourceFile
-from app.findings import Finding, Severity
-from app.manifest import Deployment
-from app.quantities import (
+from align.context import ReviewContext, SourceFile
+from align.findings import Finding, Severity
+from align.manifest import Deployment
+from align.quantities import (
     NUMBER,
     UnsafeExpression,
     canonical_unit,
@@ -21,10 +21,10 @@ from app.quantities import (
     parse_number,
     seconds_per,
 )
-from app.rule_api import BaseRule
-from rules._claims import is_human_text, is_table_row, table_cells
-from rules._lines import changed_containing
-from rules._text import apply_edits, kinds_of, reviewed_files
+from align.rule_api import BaseRule
+from align.rules._claims import is_human_text, is_table_row, table_cells
+from align.rules._lines import changed_containing
+from align.rules._text import apply_edits, kinds_of, reviewed_files
 
 _MEMORY_UNIT = r"(?:[TGMK]i?B|[TGMK]i|gb)"
 _TIME_UNIT = r"(?:ms|secs?|seconds?|s|mins?|minutes?|h|hrs?|hours?|days?)"

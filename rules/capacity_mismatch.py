@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from app.catalog import GpuMention
-from app.context import ReviewContext, SourceFile
-from app.findings import Finding, Severity
-from app.formats import Assignment
-from app.manifest import Deployment
-from app.quantities import (
+from align.catalog import GpuMention
+from align.context import ReviewContext, SourceFile
+from align.findings import Finding, Severity
+from align.formats import Assignment
+from align.manifest import Deployment
+from align.quantities import (
     MEMORY_HINT,
     NUMBER,
     MemoryAmount,
@@ -25,8 +25,8 @@ from app.quantities import (
     same_memory,
     unit_from_name,
 )
-from app.rule_api import BaseRule
-from rules._claims import (
+from align.rule_api import BaseRule
+from align.rules._claims import (
     changed_assignments,
     default_memory_unit,
     is_table_row,
@@ -41,8 +41,8 @@ from rules._claims import (
     value_column,
     words,
 )
-from rules._lines import changed_containing, changed_matching, changed_mention_lines, line_memory, line_mentions
-from rules._text import COMPARISON, apply_edits, reviewed_files
+from align.rules._lines import changed_containing, changed_matching, changed_mention_lines, line_memory, line_mentions
+from align.rules._text import COMPARISON, apply_edits, reviewed_files
 
 _TIMES = r"\s*[×xX*]\s*"
 _COUNT_BEFORE = re.compile(r"(?<![\w.,$])(?P<n>\d+)\s*(?:GPUs?\s*|cards?\s*)?[×xX*]\s*$")

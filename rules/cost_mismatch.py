@@ -8,11 +8,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from app.context import ReviewContext, SourceFile
-from app.findings import Finding, Severity
-from app.formats import Assignment
-from app.manifest import Deployment
-from app.quantities import (
+from align.context import ReviewContext, SourceFile
+from align.findings import Finding, Severity
+from align.formats import Assignment
+from align.manifest import Deployment
+from align.quantities import (
     PERIOD_HOURS,
     PRICE_NEEDLES,
     Price,
@@ -22,8 +22,8 @@ from app.quantities import (
     parse_price,
     period_from_name,
 )
-from app.rule_api import BaseRule
-from rules._claims import (
+from align.rule_api import BaseRule
+from align.rules._claims import (
     changed_assignments,
     column_header,
     context_words,
@@ -38,8 +38,8 @@ from rules._claims import (
     value_column,
     words,
 )
-from rules._lines import changed_containing, line_mentions, lines_containing
-from rules._text import COMPARISON, apply_edits, mentions_of, reviewed_files
+from align.rules._lines import changed_containing, line_mentions, lines_containing
+from align.rules._text import COMPARISON, apply_edits, mentions_of, reviewed_files
 
 TOLERANCE = 0.01  # spec: derived costs within 1 %
 

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from app.catalog import Catalog, GpuMention
-from app.context import ReviewContext, SourceFile
-from app.findings import Finding, Severity
-from app.manifest import Deployment
-from app.quantities import (
+from align.catalog import Catalog, GpuMention
+from align.context import ReviewContext, SourceFile
+from align.findings import Finding, Severity
+from align.manifest import Deployment
+from align.quantities import (
     MEMORY_HINT,
     MemoryAmount,
     find_memory,
@@ -22,8 +22,8 @@ from app.quantities import (
     same_memory,
     unit_from_name,
 )
-from app.rule_api import BaseRule
-from rules._claims import (
+from align.rule_api import BaseRule
+from align.rules._claims import (
     changed_assignments,
     column_header,
     default_memory_unit,
@@ -34,8 +34,8 @@ from rules._claims import (
     table_rows,
     value_column,
 )
-from rules._lines import changed_matching, line_memory, line_mentions
-from rules._text import COMPARISON, apply_edits, reviewed_files
+from align.rules._lines import changed_matching, line_memory, line_mentions
+from align.rules._text import COMPARISON, apply_edits, reviewed_files
 
 # "GH200 GPUs (141GB)", "H200 | 141 GB", "GH200 with 141GB": what may sit between a GPU name and its memory.
 _AFTER_MENTION = re.compile(

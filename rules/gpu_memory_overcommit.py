@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from app.context import ReviewContext, SourceFile
-from app.findings import Finding, Severity
-from app.formats import Assignment
-from app.manifest import Deployment
-from app.quantities import (
+from align.context import ReviewContext, SourceFile
+from align.findings import Finding, Severity
+from align.formats import Assignment
+from align.manifest import Deployment
+from align.quantities import (
     MemoryAmount,
     find_memory,
     format_gb,
@@ -21,8 +21,8 @@ from app.quantities import (
     parse_memory,
     unit_from_name,
 )
-from app.rule_api import BaseRule
-from rules._claims import (
+from align.rule_api import BaseRule
+from align.rules._claims import (
     changed_in,
     default_memory_unit,
     key_shape,
@@ -37,8 +37,8 @@ from rules._claims import (
     value_column,
     words,
 )
-from rules._lines import changed_matching
-from rules._text import apply_edits, reviewed_files
+from align.rules._lines import changed_matching
+from align.rules._text import apply_edits, reviewed_files
 
 _POOL_PARENT = frozenset({"pool", "pools", "memory", "mem", "allocation", "allocations", "alloc", "budget",
                           "budgets", "vram", "hbm", "gpu", "tiers", "partitions"})

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from app.catalog import GpuMention
-from app.context import ReviewContext, SourceFile
-from app.findings import Finding, Severity
-from app.manifest import Deployment
-from app.rule_api import BaseRule
-from rules._lines import changed_mention_lines
-from rules._text import (
+from align.catalog import GpuMention
+from align.context import ReviewContext, SourceFile
+from align.findings import Finding, Severity
+from align.manifest import Deployment
+from align.rule_api import BaseRule
+from align.rules._lines import changed_mention_lines
+from align.rules._text import (
     LineKinds,
     apply_edits,
     claimed_gpus,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from app.context import ReviewContext
-from app.findings import Finding, Severity
-from app.manifest import Deployment
-from app.rule_api import BaseRule
+from align.context import ReviewContext
+from align.findings import Finding, Severity
+from align.manifest import Deployment
+from align.rule_api import BaseRule
 
 HOURS_PER_MONTH = 730
 

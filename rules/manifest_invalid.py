@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
-from app.context import ReviewContext
-from app.findings import Finding, Severity
-from app.manifest import ManifestError
-from app.rule_api import BaseRule
+from align.context import ReviewContext
+from align.findings import Finding, Severity
+from align.manifest import ManifestError
+from align.rule_api import BaseRule
 
 
 class ManifestInvalid(BaseRule):

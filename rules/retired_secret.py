@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from app.context import ReviewContext
-from app.findings import Finding, Severity
-from app.rule_api import BaseRule
-from rules._lines import changed_containing
-from rules._text import LineKinds, is_manifest_path, kinds_of, token_spans
+from align.context import ReviewContext
+from align.findings import Finding, Severity
+from align.rule_api import BaseRule
+from align.rules._lines import changed_containing
+from align.rules._text import LineKinds, is_manifest_path, kinds_of, token_spans
 
 # Prose that documents a secret's removal rather than using it ("Removes legacy secrets (LAMBDA_API_KEY)").
 _RETIREMENT = re.compile(

@@ -6,13 +6,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from app.context import ReviewContext, SourceFile
-from app.findings import Finding, Severity
-from app.manifest import Deployment
-from app.quantities import find_memory, find_prices, format_money, memory_number_text, same_memory
-from app.rule_api import BaseRule
-from app.scope.blocks import LineBinding
-from rules._text import (
+from align.context import ReviewContext, SourceFile
+from align.findings import Finding, Severity
+from align.manifest import Deployment
+from align.quantities import find_memory, find_prices, format_money, memory_number_text, same_memory
+from align.rule_api import BaseRule
+from align.rules._text import (
     LineKinds,
     apply_edits,
     claimed_gpus,
@@ -21,6 +20,7 @@ from rules._text import (
     is_manifest_path,
     mentions_of,
 )
+from align.scope.blocks import LineBinding
 
 _GPU_MEMORY_LINE = re.compile(r"\b(?:gpus?|vram|hbm\w*|per[\s-]gpu)\b|gpu_?mem|gpuMem", re.IGNORECASE)
 _MEMORY_WORD = re.compile(r"\bmemory\b", re.IGNORECASE)

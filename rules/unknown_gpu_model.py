@@ -8,17 +8,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Generic, TypeVar
 
-from app.catalog import Catalog, GpuSpec
-from app.catalog.tokens import is_embedded
-from app.context import ReviewContext, SourceFile
-from app.findings import Finding, Severity
-from app.manifest import Deployment
-from app.rule_api import BaseRule
-from app.scope.blocks import deployment_providers
-from rules._gpu_labels import LABEL_NEEDLES, label_index, wrong_labels
-from rules._instance_typos import instance_typos, shape_hint, vocabulary
-from rules._lines import changed_containing, changed_matching
-from rules._text import apply_edits, mentions_of, reviewed_files
+from align.catalog import Catalog, GpuSpec
+from align.catalog.tokens import is_embedded
+from align.context import ReviewContext, SourceFile
+from align.findings import Finding, Severity
+from align.manifest import Deployment
+from align.rule_api import BaseRule
+from align.rules._gpu_labels import LABEL_NEEDLES, label_index, wrong_labels
+from align.rules._instance_typos import instance_typos, shape_hint, vocabulary
+from align.rules._lines import changed_containing, changed_matching
+from align.rules._text import apply_edits, mentions_of, reviewed_files
+from align.scope.blocks import deployment_providers
 
 # Upper-case model-like tokens: one to three capitals, two to four digits, an optional short suffix, four
 # characters at least (H20, L20 and T5 are too short to tell a typo from another product), or three right

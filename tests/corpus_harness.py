@@ -8,9 +8,9 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from app.findings import Finding
-from app.git_source import GitSource
-from app.review import review_change
+from align.findings import Finding
+from align.git_source import GitSource
+from align.review import review_change
 from tests.gitrepo import commit_tree, git, init_repo
 
 CORPUS = Path(__file__).parent / "corpus"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from app.catalog import Catalog
-from app.context import ReviewContext, SourceFile
-from app.engine import run_rules
-from app.findings import Finding
-from app.manifest import effective_manifest
-from app.rule_api import Rule, builtin_rules
+from align.catalog import Catalog
+from align.context import ReviewContext, SourceFile
+from align.engine import run_rules
+from align.findings import Finding
+from align.manifest import effective_manifest
+from align.rule_api import Rule, builtin_rules
 
 GH200_MANIFEST = """\
 version: 1

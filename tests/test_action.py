@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 import yaml
 
-from app.report.sarif import SCHEMA_PATH
+from align.report.sarif import SCHEMA_PATH
 from tests.gitrepo import commit_tree, git, init_repo
 from tests.helpers import GH200_MANIFEST
 
@@ -80,7 +80,7 @@ def pull_request_event(remote: Remote) -> dict[str, object]:
 
 
 def run_action(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app.action"], env={**env, "PYTHONPATH": str(ROOT)}, cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "align.action"], env={**env, "PYTHONPATH": str(ROOT)}, cwd=cwd,
                           capture_output=True, text=True, timeout=120)
 
 
@@ -161,7 +161,7 @@ def test_single_branch_clone_origin_head_is_not_the_default_branch(remote: Remot
                    check=True, env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1"})
     git(workspace, "symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/feature")
     env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
-    done = subprocess.run([sys.executable, "-m", "app.cli", "check", "--repo", str(workspace)], env=env,
+    done = subprocess.run([sys.executable, "-m", "align.cli", "check", "--repo", str(workspace)], env=env,
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 2
     assert "single-branch clone" in done.stderr and "--base" in done.stderr
@@ -172,7 +172,7 @@ def test_action_yml_runs_the_entry_point_with_every_input() -> None:
     assert action["runs"]["using"] == "composite"
     install, review = action["runs"]["steps"]
     assert "pip install" in install["run"] and "github.action_path" in str(install["env"])
-    assert review["run"].endswith("-m app.action'") or review["run"].endswith("-m app.action")
+    assert review["run"].endswith("-m align.action'") or review["run"].endswith("-m align.action")
     passed = {key.removeprefix("INPUT_").lower() for key in review["env"]}
     assert passed == {name.replace("-", "_") for name in action["inputs"]} - {"python"}
     assert set(action["outputs"]) == {"conclusion", "findings", "sarif"}
@@ -190,7 +190,7 @@ def test_push_whose_before_is_gone_reviews_against_the_default_branch(remote: Re
 
 
 def test_event_parsing(tmp_path: Path) -> None:
-    from app.actions import ZERO_SHA, ActionsEvent, read_event
+    from align.actions import ZERO_SHA, ActionsEvent, read_event
 
     def event(name: str, payload: object, **env: str) -> ActionsEvent:
         path = tmp_path / f"{name}.json"

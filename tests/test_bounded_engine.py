@@ -9,10 +9,10 @@ from typing import ClassVar
 
 import pytest
 
-from app import engine
-from app.context import ReviewContext
-from app.findings import Finding, Severity
-from app.rule_api import BaseRule, builtin_rules
+from align import engine
+from align.context import ReviewContext
+from align.findings import Finding, Severity
+from align.rule_api import BaseRule, builtin_rules
 from tests.helpers import make_context
 
 
@@ -68,7 +68,7 @@ def test_edits_far_apart_on_one_line_become_one_span_and_overlapping_ones_no_com
 def test_the_span_index_of_a_busy_line_answers_as_the_scan_of_every_span() -> None:
     import random
 
-    from rules._text import _InnermostSpans
+    from align.rules._text import _InnermostSpans
 
     rng = random.Random(9)
     for _ in range(300):
@@ -104,7 +104,7 @@ def test_a_long_line_of_gpu_counts_and_amounts_stays_linear() -> None:
 def test_counts_before_a_name_are_read_as_the_whole_text_before_it_would_be() -> None:
     import random
 
-    from rules.capacity_mismatch import _COUNT_BEFORE_NAME, _COUNT_TIMES, _search_before
+    from align.rules.capacity_mismatch import _COUNT_BEFORE_NAME, _COUNT_TIMES, _search_before
 
     rng = random.Random(3)
     for _ in range(3_000):

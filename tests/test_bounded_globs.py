@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from app.catalog import Catalog
-from app.catalog.matcher import _glob_nfa
-from app.git_source import GitSource
-from app.manifest import matches_any, parse_manifest
-from app.path_glob import compile_glob
-from app.review import review_change
+from align.catalog import Catalog
+from align.catalog.matcher import _glob_nfa
+from align.git_source import GitSource
+from align.manifest import matches_any, parse_manifest
+from align.path_glob import compile_glob
+from align.review import review_change
 from tests.gitrepo import commit_tree, git, init_repo
 
 STARS = 20

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from app.catalog import Catalog, GpuSpec
-from app.catalog.data import SOURCED_FIELDS, CatalogEntryError, load_builtin
+from align.catalog import Catalog, GpuSpec
+from align.catalog.data import SOURCED_FIELDS, CatalogEntryError, load_builtin
 
 
 @pytest.fixture(scope="module")
@@ -591,7 +591,7 @@ def test_extend_rejects_bad_entries(catalog: Catalog, entry: dict[str, object], 
 def test_a_catalog_with_instance_type_globs_survives_pickling_as_review_processes_send_it() -> None:
     import pickle
 
-    from app.manifest import parse_manifest
+    from align.manifest import parse_manifest
 
     manifest = parse_manifest(
         "version: 1\ndeployments:\n  - {name: a, gpu: GH200, count: 1, price_per_gpu_hour: 1}\ncatalog:\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ruamel.yaml import YAML
 
-from app.catalog.data import CATALOG_FILE, read_yaml
+from align.catalog.data import CATALOG_FILE, read_yaml
 
 
 def test_gpus_yaml_reads_the_same_with_both_yaml_loaders() -> None:

@@ -15,10 +15,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from app import cli
-from app.cli_output import Progress
-from app.report.text import wants_color
-from app.schema import SCHEMA_FILE, generated_text
+from align import cli
+from align.cli_output import Progress
+from align.report.text import wants_color
+from align.schema import SCHEMA_FILE, generated_text
 from tests.gitrepo import commit_tree, git, init_repo
 from tests.helpers import GH200_MANIFEST
 
@@ -28,7 +28,7 @@ CLEAN_ENV = {k: v for k, v in os.environ.items()
 
 
 def _align(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], capture_output=True, text=True, cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "align.cli", *args], capture_output=True, text=True, cwd=cwd,
                           env={**CLEAN_ENV, "PYTHONPATH": str(ROOT), **(env or {})}, timeout=120)
 
 
@@ -89,7 +89,7 @@ def test_unwritable_output_exits_2_with_one_line(pr_repo: Path) -> None:
 
 
 def test_closed_pipe_ends_quietly() -> None:
-    process = subprocess.Popen([sys.executable, "-m", "app.cli", "catalog"], stdout=subprocess.PIPE,
+    process = subprocess.Popen([sys.executable, "-m", "align.cli", "catalog"], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, cwd=ROOT, env={**CLEAN_ENV, "PYTHONPATH": str(ROOT)})
     assert process.stdout is not None and process.stderr is not None
     first = process.stdout.readline()
@@ -102,7 +102,7 @@ def test_closed_pipe_ends_quietly() -> None:
 def test_internal_error_is_exit_3_in_one_line_and_debug_shows_the_traceback(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from app import cli_commands
+    from align import cli_commands
 
     def broken(*_args: object) -> int:
         raise RuntimeError("catalog exploded\nsecond line")
@@ -195,7 +195,7 @@ def test_validate_points_at_the_typo_with_did_you_mean(tmp_path: Path) -> None:
 
 
 def test_schema_is_shipped_generated_from_the_models_and_validates_manifests() -> None:
-    assert SCHEMA_FILE.read_text() == generated_text(), "run `python -m app.schema --write`"
+    assert SCHEMA_FILE.read_text() == generated_text(), "run `python -m align.schema --write`"
     printed = json.loads(_align("schema").stdout)
     jsonschema.Draft202012Validator.check_schema(printed)
     import yaml

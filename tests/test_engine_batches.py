@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
-from app import engine
-from app.context import ReviewContext
-from app.findings import Finding, Severity
-from app.rule_api import BaseRule, builtin_rules
+from align import engine
+from align.context import ReviewContext
+from align.findings import Finding, Severity
+from align.rule_api import BaseRule, builtin_rules
 from tests.helpers import make_context
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
-from app import engine
-from app.context import ReviewContext
-from app.deadline import Deadline
-from app.findings import Finding, Severity
-from app.rule_api import BaseRule
+from align import engine
+from align.context import ReviewContext
+from align.deadline import Deadline
+from align.findings import Finding, Severity
+from align.rule_api import BaseRule
 from tests.helpers import make_context
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from app.formats import Assignment, FileFacts, detect_format, extract
+from align.formats import Assignment, FileFacts, detect_format, extract
 
 
 def facts_of(path: str, text: str) -> FileFacts:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from app.git_source import GitSource
-from app.source import SourceError, added_lines_from_patch, diff_lines_from_patch
+from align.git_source import GitSource
+from align.source import SourceError, added_lines_from_patch, diff_lines_from_patch
 from tests.gitrepo import commit_tree, git, init_repo
 
 
@@ -80,7 +80,7 @@ def test_patch_line_maps() -> None:
 
 
 def test_a_file_over_the_size_cap_is_read_no_further_than_one_byte_past_it(repo: Path) -> None:
-    from app.source import MAX_FILE_BYTES
+    from align.source import MAX_FILE_BYTES
 
     big = b"GH200 " * (3 * MAX_FILE_BYTES // 6)
     head = commit_tree(repo, files={"big.txt": big, "small.txt": "H100\n"})
@@ -90,7 +90,7 @@ def test_a_file_over_the_size_cap_is_read_no_further_than_one_byte_past_it(repo:
 
 
 def test_a_scan_skips_files_over_the_size_cap_as_too_large(repo: Path) -> None:
-    from app.review import scan_commit
+    from align.review import scan_commit
     from tests.helpers import GH200_MANIFEST
 
     head = commit_tree(repo, files={"align.yaml": GH200_MANIFEST, "data/big.csv": "H200,1\n" * 400_000,

@@ -6,8 +6,8 @@ import textwrap
 
 import pytest
 
-from app.catalog import Catalog
-from app.manifest import (
+from align.catalog import Catalog
+from align.manifest import (
     FILE_FIELD,
     KNOWN_RULE_IDS,
     Deployment,

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.catalog import Catalog
-from app.manifest import FILE_FIELD, ManifestError, effective_manifest, parse_manifest
-from app.manifest_limits import ManifestLimits
+from align.catalog import Catalog
+from align.manifest import FILE_FIELD, ManifestError, effective_manifest, parse_manifest
+from align.manifest_limits import ManifestLimits
 from tests.helpers import GH200_MANIFEST
 
 

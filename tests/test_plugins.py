@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.rule_api import load_rules
+from align.rule_api import load_rules
 
 EXAMPLE_PLUGIN = Path(__file__).resolve().parents[1] / "examples" / "plugin"
 
@@ -43,7 +43,7 @@ def test_plugin_rule_is_loaded_and_broken_ones_are_reported(installed_plugins: N
 
 
 def test_plugin_rule_runs_in_the_engine(installed_plugins: None) -> None:
-    from app.engine import run_rules
+    from align.engine import run_rules
     from tests.helpers import make_context
 
     ctx = make_context({"train.py": "batch = 8  # TODO-GPU tune\nlr = 0.1\n"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.quantities import (
+from align.quantities import (
     UnsafeExpression,
     close,
     evaluate,

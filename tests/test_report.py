@@ -10,15 +10,15 @@ from dataclasses import replace
 import jsonschema
 import pytest
 
-from app import __version__
-from app.catalog import GpuSpec
-from app.findings import Finding, Severity, Waiver
-from app.manifest import Deployment, EffectiveManifest, Manifest
-from app.report import FORMATS, OPTIONS, keyword_options, render, renderer
-from app.report.markdown import impact
-from app.report.sarif import FINGERPRINT_KEY, SCHEMA_PATH
-from app.report.text import wants_color
-from app.review import ReviewResult, SkippedFile
+from align import __version__
+from align.catalog import GpuSpec
+from align.findings import Finding, Severity, Waiver
+from align.manifest import Deployment, EffectiveManifest, Manifest
+from align.report import FORMATS, OPTIONS, keyword_options, render, renderer
+from align.report.markdown import impact
+from align.report.sarif import FINGERPRINT_KEY, SCHEMA_PATH
+from align.report.text import wants_color
+from align.review import ReviewResult, SkippedFile
 
 GH200 = GpuSpec(name="GH200", family="GH200", memory_gb=96.0, arch="arm64")
 PRODUCTION = Deployment(name="production", gpu=GH200, count=3, price_per_gpu_hour=1.49, gpu_memory_gb=96.0,

@@ -10,13 +10,13 @@ from dataclasses import replace
 import jsonschema
 import pytest
 
-from app.columns import with_columns
-from app.findings import Finding, Severity, Waiver
-from app.report import FORMATS, render
-from app.report.github import escape_data, escape_property, finding_command
-from app.report.sarif import SCHEMA_PATH
-from app.result import ReviewResult
-from app.suppressions import Suppression
+from align.columns import with_columns
+from align.findings import Finding, Severity, Waiver
+from align.report import FORMATS, render
+from align.report.github import escape_data, escape_property, finding_command
+from align.report.sarif import SCHEMA_PATH
+from align.result import ReviewResult
+from align.suppressions import Suppression
 
 BASE, HEAD = "a" * 40, "b" * 40
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from app.findings import Waiver
-from app.git_source import GitSource
-from app.review import review_change, scan_commit
+from align.findings import Waiver
+from align.git_source import GitSource
+from align.review import review_change, scan_commit
 from tests.gitrepo import commit_tree, git, init_repo
 from tests.helpers import GH200_MANIFEST
 

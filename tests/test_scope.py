@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from app.catalog import Catalog
-from app.git_source import GitSource
-from app.manifest import Manifest, parse_manifest
-from app.review import list_scope, review_change, scan_commit
-from app.scope.binding import Scope
-from app.scope.blocks import LineBinder
-from app.scope.classes import CLASS_NAMES, classify
-from app.scope.profile import RepositoryProfile
+from align.catalog import Catalog
+from align.git_source import GitSource
+from align.manifest import Manifest, parse_manifest
+from align.review import list_scope, review_change, scan_commit
+from align.scope.binding import Scope
+from align.scope.blocks import LineBinder
+from align.scope.classes import CLASS_NAMES, classify
+from align.scope.profile import RepositoryProfile
 from tests.gitrepo import commit_tree, git, init_repo
 
 LAMBDA_GH200 = """\
@@ -337,7 +337,7 @@ def test_scan_and_scope_listing_agree(scoped_repo: Path) -> None:
 
 
 def test_align_scope_command_lists_files_with_reasons(scoped_repo: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "app.cli", "scope", "--repo", str(scoped_repo), "--format", "json"],
+    done = subprocess.run([sys.executable, "-m", "align.cli", "scope", "--repo", str(scoped_repo), "--format", "json"],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     files = {f["path"]: f for f in json.loads(done.stdout)["files"]}

@@ -26,10 +26,10 @@ from github.Requester import Requester
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.simulator import Simulator, sign
-from app.simulator.diff import make_hunks
-from app.simulator.gitstore import GitStore, blob_sha
-from app.simulator.serving import BackgroundServer
+from align.simulator import Simulator, sign
+from align.simulator.diff import make_hunks
+from align.simulator.gitstore import GitStore, blob_sha
+from align.simulator.serving import BackgroundServer
 
 APP_ID = 4242
 BOT = "align[bot]"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from app.findings import Finding, Severity
-from app.suppressions import apply_suppressions, parse_line
+from align.findings import Finding, Severity
+from align.suppressions import apply_suppressions, parse_line
 from tests.gitrepo import commit_tree, git, init_repo
 from tests.helpers import GH200_MANIFEST
 
@@ -60,7 +60,7 @@ def test_other_rule_missing_reason_and_not_allowed_suppress_nothing() -> None:
 
 
 def _align(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app.cli", *args, "--repo", str(repo)], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "align.cli", *args, "--repo", str(repo)], capture_output=True,
                           text=True, cwd=ROOT, env={"PATH": "/usr/bin:/bin", "HOME": str(repo)})
 
 

@@ -1,4 +1,4 @@
-"""app.report.untrusted: whatever a repository or a comment holds, it is shown as written and does nothing.
+"""align.report.untrusted: whatever a repository or a comment holds, it is shown as written and does nothing.
 
 Checked on the parse of a CommonMark parser (tests/markdown_safety.py), not on substrings."""
 
@@ -8,7 +8,7 @@ import unicodedata
 
 import pytest
 
-from app.report.untrusted import ZWJ, block, code, mention, message, plain, text
+from align.report.untrusted import ZWJ, block, code, mention, message, plain, text
 from tests.markdown_safety import code_spans, problems, table_rows, tokens
 
 HOSTILE = [

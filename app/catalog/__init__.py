@@ -14,7 +14,7 @@ from functools import cache, cached_property, lru_cache
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from app.catalog.matcher import CatalogIndex
+    from align.catalog.matcher import CatalogIndex
 
 MentionKind = Literal["name", "product_label", "node_label", "instance_type"]
 
@@ -81,8 +81,8 @@ class Catalog:
 
         An entry naming a known GPU amends it (given fields replace, lists are added to); a new name needs
         `memory_gb` and `arch`. Raises `CatalogEntryError` (a ValueError) naming the entry and field."""
-        from app.catalog.data import user_spec
-        from app.catalog.matcher import normalize
+        from align.catalog.data import user_spec
+        from align.catalog.matcher import normalize
 
         gpus = list(self.gpus)
         for index, entry in enumerate(entries):
@@ -118,13 +118,13 @@ class Catalog:
 @lru_cache(maxsize=64)
 def _index_for(gpus: tuple[GpuSpec, ...]) -> CatalogIndex:
     """Shared by equal catalogs: every review re-reads align.yaml and extends the catalog the same way."""
-    from app.catalog.matcher import CatalogIndex
+    from align.catalog.matcher import CatalogIndex
 
     return CatalogIndex(gpus)
 
 
 @cache
 def _builtin_catalog() -> Catalog:
-    from app.catalog.data import load_builtin
+    from align.catalog.data import load_builtin
 
     return Catalog(load_builtin())

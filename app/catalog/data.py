@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from app.catalog import GpuSpec, ReferencePrice, Source
+from align.catalog import GpuSpec, ReferencePrice, Source
 
 CATALOG_FILE = Path(__file__).with_name("gpus.yaml")
 ARCHES = ("arm64", "x86_64")

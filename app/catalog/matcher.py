@@ -13,9 +13,9 @@ import string
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from app.catalog import GpuMention, GpuSpec, MentionKind
-from app.catalog.tokens import is_embedded, is_level
-from app.linear_match import Nfa, chars
+from align.catalog import GpuMention, GpuSpec, MentionKind
+from align.catalog.tokens import is_embedded, is_level
+from align.linear_match import Nfa, chars
 
 _SEPARATORS = re.compile(r"[\s_\-]+")
 _SEP = r"[ \t_\-]?"  # where a name has a separator, text may use any one of them or none

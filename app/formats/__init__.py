@@ -87,7 +87,7 @@ def extract_as(fmt: FormatName, text: str, *, jsx: bool = False) -> FileFacts:
     """Facts of `text` read as `fmt` (Markdown uses it for fenced code blocks). `jsx`: TSX/JSX syntax."""
     try:
         if jsx:
-            from app.formats.typescript import extract_tsx
+            from align.formats.typescript import extract_tsx
 
             return extract_tsx(text, fmt)
         return _extractors()[fmt](text)
@@ -138,7 +138,7 @@ Extractor = Callable[[str], FileFacts]
 @cache
 def _extractors() -> dict[FormatName, Extractor]:
     """Format modules are imported on first use: they import this module's types."""
-    from app.formats import (
+    from align.formats import (
         clike,
         dockerfile,
         envfile,

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 
-from app.formats import FileFacts, TextSpan
-from app.formats.common import build_facts, line_spans
+from align.formats import FileFacts, TextSpan
+from align.formats.common import build_facts, line_spans
 
 # What starts a comment or a string; everything between two of them is code, skipped in C.
 _START = re.compile(r"""//|/\*|r#+"|"|'(?:\\.|[^'\\\n])'|`""")

@@ -6,7 +6,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 
-from app.formats import Assignment, FileFacts, FormatName, Scalar, SpanKind, TextSpan
+from align.formats import Assignment, FileFacts, FormatName, Scalar, SpanKind, TextSpan
 
 _INT = re.compile(r"[-+]?\d+")
 _FLOAT = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+(?:\.\d*)?[eE][-+]?\d+)")
@@ -127,7 +127,7 @@ def embedded_facts(
 ) -> tuple[list[Assignment], list[TextSpan]]:
     """Assignments and human-text spans of configuration embedded at `first_line` (the 1-based line of
     its first body line), with key paths under `prefix`. Nothing when the body is not configuration."""
-    from app.formats import extract_as
+    from align.formats import extract_as
 
     kind = fmt or embedded_format(body)
     if kind is None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from app.formats import Assignment, FileFacts, TextSpan
-from app.formats.common import build_facts, line_spans, number_or_str, unquote
+from align.formats import Assignment, FileFacts, TextSpan
+from align.formats.common import build_facts, line_spans, number_or_str, unquote
 
 _INSTRUCTION = re.compile(r"\s*([A-Za-z]+)(?:\s+|$)")
 _WORD = re.compile(r"""(?:[^\s"'\\]|\\.|"(?:[^"\\]|\\.)*"?|'[^']*'?)+""", re.DOTALL)

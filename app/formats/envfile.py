@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from app.formats import Assignment, FileFacts, TextSpan
-from app.formats.common import build_facts, line_spans, number_or_str, unescape
+from align.formats import Assignment, FileFacts, TextSpan
+from align.formats.common import build_facts, line_spans, number_or_str, unescape
 
 _MAX_VALUE_LINES = 200  # a quote still open after this many lines is a mistake, not a value
 _LINE = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$")

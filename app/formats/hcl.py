@@ -13,8 +13,8 @@ import re
 import textwrap
 from dataclasses import dataclass
 
-from app.formats import Assignment, FileFacts, Scalar, TextSpan
-from app.formats.common import build_facts, embedded_facts, line_spans, unescape
+from align.formats import Assignment, FileFacts, Scalar, TextSpan
+from align.formats.common import build_facts, embedded_facts, line_spans, unescape
 
 # A string (interpolations `${...}` may hold quotes), a comment start, or a heredoc opener.
 _LEX = re.compile(r'"(?:[^"\\$]|\\.|\$\{[^}]*\}|\$)*("?)|#|//|/\*|<<(-?)[ \t]*([A-Za-z_][\w-]*)')

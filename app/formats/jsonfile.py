@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import re
 
-from app.formats import Assignment, FileFacts, Scalar, TextSpan
-from app.formats.common import LineIndex, build_facts, env_aliases, line_spans
+from align.formats import Assignment, FileFacts, Scalar, TextSpan
+from align.formats.common import LineIndex, build_facts, env_aliases, line_spans
 
 _TOKEN = re.compile(
     r'\s*(?:("(?:[^"\\\n]|\\.)*")|(-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?)|(true|false|null)'

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from app.formats import Assignment, FileFacts, FormatName, TextSpan
-from app.formats.common import build_facts, number_or_str
+from align.formats import Assignment, FileFacts, FormatName, TextSpan
+from align.formats.common import build_facts, number_or_str
 
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})[ \t]*([^\s`{]*)")
 _RST_CODE = re.compile(r"\s*\.\. (?:code-block|code|sourcecode)::[ \t]*(\S*)")
@@ -171,7 +171,7 @@ class _Reader:
     def _delegate(self, fmt: FormatName, offset: int, body: list[str], *, jsx: bool = False) -> None:
         """Facts of an embedded snippet, moved to the snippet's lines (its own parse errors are ignored:
         documentation often shows fragments)."""
-        from app.formats import extract_as
+        from align.formats import extract_as
 
         facts = extract_as(fmt, "\n".join(body), jsx=jsx)
         for item in facts.assignments:

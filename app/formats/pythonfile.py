@@ -10,8 +10,8 @@ import ast
 import math
 import re
 
-from app.formats import Assignment, FileFacts, SpanKind, TextSpan
-from app.formats.common import build_facts, env_aliases, line_spans
+from align.formats import Assignment, FileFacts, SpanKind, TextSpan
+from align.formats.common import build_facts, env_aliases, line_spans
 
 _SKIPPED_FIELDS = frozenset({"ctx", "op", "ops", "type_comment", "type_ignores"})
 # Nodes with nothing below them that a rule reads: not worth a trip through the traversal.

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from app.formats import Assignment, FileFacts, TextSpan
-from app.formats.common import build_facts, comment_start, embedded_facts, line_spans, number_or_str, unescape
+from align.formats import Assignment, FileFacts, TextSpan
+from align.formats.common import build_facts, comment_start, embedded_facts, line_spans, number_or_str, unescape
 
 # Tokens: quoted strings (possibly unterminated), escapes, words, comment starts, separators.
 _TOKEN = re.compile(r"""'[^']*'?|"(?:[^"\\]|\\.)*"?|\\.?|[^\s'"\\#;&|()]+|#|[;&|()]+|\s+""", re.DOTALL)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.formats import FileFacts
-from app.formats.common import build_facts, line_spans
+from align.formats import FileFacts
+from align.formats.common import build_facts, line_spans
 
 
 def extract_text(text: str) -> FileFacts:

@@ -10,8 +10,8 @@ import datetime
 import re
 import tomllib
 
-from app.formats import Assignment, FileFacts, Scalar, TextSpan
-from app.formats.common import build_facts, env_aliases, line_spans
+from align.formats import Assignment, FileFacts, Scalar, TextSpan
+from align.formats.common import build_facts, env_aliases, line_spans
 
 _BARE_OR_QUOTED = r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|'[^']*')"""
 _KEY = rf"{_BARE_OR_QUOTED}(?:\s*\.\s*{_BARE_OR_QUOTED})*"

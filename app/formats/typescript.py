@@ -15,8 +15,8 @@ from functools import cache
 import tree_sitter
 import tree_sitter_typescript
 
-from app.formats import Assignment, FileFacts, FormatName, Scalar, TextSpan
-from app.formats.common import build_facts, env_aliases, line_spans, unescape
+from align.formats import Assignment, FileFacts, FormatName, Scalar, TextSpan
+from align.formats.common import build_facts, env_aliases, line_spans, unescape
 
 _QUERY = """
 (comment) @comment

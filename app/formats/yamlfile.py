@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import yaml
 
-from app.formats import Assignment, FileFacts, Scalar, TextSpan
-from app.formats.common import build_facts, embedded_facts, env_aliases, line_spans
+from align.formats import Assignment, FileFacts, Scalar, TextSpan
+from align.formats.common import build_facts, embedded_facts, env_aliases, line_spans
 
 try:  # libyaml is ~10x faster; the pure-Python loader gives the same nodes
     _Loader: type = yaml.CSafeLoader

@@ -15,18 +15,18 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from app.result import ReviewResult
+    from align.result import ReviewResult
 
 Format = Literal["text", "json", "markdown", "sarif", "github", "junit"]
 FORMATS: tuple[Format, ...] = ("text", "json", "markdown", "sarif", "github", "junit")
 
 _MODULES: dict[str, str] = {
-    "text": "app.report.text",
-    "json": "app.report.json_report",
-    "markdown": "app.report.markdown",
-    "sarif": "app.report.sarif",
-    "github": "app.report.github",
-    "junit": "app.report.junit",
+    "text": "align.report.text",
+    "json": "align.report.json_report",
+    "markdown": "align.report.markdown",
+    "sarif": "align.report.sarif",
+    "github": "align.report.github",
+    "junit": "align.report.junit",
 }
 # Keyword options each format accepts (checked against the renderers' signatures in the tests).
 OPTIONS: dict[str, frozenset[str]] = {

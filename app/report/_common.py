@@ -6,11 +6,11 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from app.findings import Finding, Severity
-from app.result import ReviewResult
+from align.findings import Finding, Severity
+from align.result import ReviewResult
 
 if TYPE_CHECKING:
-    from app.manifest import Deployment
+    from align.manifest import Deployment
 
 HOURS_PER_MONTH = 730
 SEVERITY_ORDER = (Severity.ERROR, Severity.WARNING, Severity.NOTICE)

@@ -10,9 +10,9 @@ waived findings) never start with `::`.
 
 from __future__ import annotations
 
-from app.findings import Finding, Severity
-from app.report._common import severity_counts, skipped_reason, sorted_findings
-from app.result import ReviewResult
+from align.findings import Finding, Severity
+from align.report._common import severity_counts, skipped_reason, sorted_findings
+from align.result import ReviewResult
 
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTICE: "notice"}
 

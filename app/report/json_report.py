@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from app.report._common import deployments_of, skipped_reason, sorted_findings
-from app.result import ReviewResult
+from align.report._common import deployments_of, skipped_reason, sorted_findings
+from align.result import ReviewResult
 
 if TYPE_CHECKING:
-    from app.manifest import Deployment
+    from align.manifest import Deployment
 
 JSON_VERSION = 1
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from app.findings import Finding
-from app.report._common import skipped_reason, sorted_findings
-from app.result import ReviewResult
+from align.findings import Finding
+from align.report._common import skipped_reason, sorted_findings
+from align.result import ReviewResult
 
 
 def _case(suite: ET.Element, finding: Finding) -> ET.Element:

@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from app import __version__
-from app.findings import Finding, Severity
-from app.report._common import (
+from align import __version__
+from align.findings import Finding, Severity
+from align.report._common import (
     deployment_facts,
     deployments_of,
     group_by_path,
@@ -27,11 +27,11 @@ from app.report._common import (
     sorted_findings,
     source_lines,
 )
-from app.report.untrusted import block, code, mention, message, no_comments, text
-from app.result import NO_MANIFEST_REASON, ReviewResult
+from align.report.untrusted import block, code, mention, message, no_comments, text
+from align.result import NO_MANIFEST_REASON, ReviewResult
 
 if TYPE_CHECKING:
-    from app.manifest import Deployment
+    from align.manifest import Deployment
 
 GITHUB_SUMMARY_LIMIT = 65_535
 DEFAULT_TITLE = "Align: deployment alignment report"
@@ -67,7 +67,7 @@ class _Section:
 
 
 # Everything from the repository (paths, align.yaml values, the code a finding quotes, messages, waiver
-# reasons) goes through app.report.untrusted: `code` for values shown as code, `text` for values shown
+# reasons) goes through align.report.untrusted: `code` for values shown as code, `text` for values shown
 # as words, `message` for a rule's message (its own code spans kept).
 
 

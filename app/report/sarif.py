@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from app import __version__
-from app.findings import Finding, Severity
-from app.report._common import skipped_reason, sorted_findings
-from app.result import ReviewResult
+from align import __version__
+from align.findings import Finding, Severity
+from align.report._common import skipped_reason, sorted_findings
+from align.result import ReviewResult
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -128,7 +128,7 @@ def _result(
 
 def _default_rules() -> Sequence[object]:
     try:
-        from app.rule_api import load_rules
+        from align.rule_api import load_rules
 
         return load_rules().rules
     except Exception:  # the built-in rules may be unavailable; findings still get fallback descriptors

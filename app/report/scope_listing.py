@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 
-from app.review import ScopeListing
-from app.scope.classes import describe
+from align.review import ScopeListing
+from align.scope.classes import describe
 
 
 def render_scope(listing: ScopeListing, fmt: str = "text") -> str:

@@ -9,8 +9,8 @@ import os
 from collections.abc import Mapping
 from typing import TextIO
 
-from app.findings import Finding, Severity
-from app.report._common import (
+from align.findings import Finding, Severity
+from align.report._common import (
     deployment_facts,
     deployment_headline,
     deployments_of,
@@ -21,7 +21,7 @@ from app.report._common import (
     skipped_reason,
     source_lines,
 )
-from app.result import ReviewResult
+from align.result import ReviewResult
 
 _SGR = {"bold": "1", "dim": "2", "underline": "4", "red": "31", "green": "32", "yellow": "33", "magenta": "35",
         "cyan": "36"}

@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from app.manifest import Deployment, Manifest, matches_any
-from app.scope.blocks import BOUND, LineBinder, LineBinding
-from app.scope.classes import CLASS_NAMES, classify, describe
-from app.scope.profile import RepositoryProfile
+from align.manifest import Deployment, Manifest, matches_any
+from align.scope.blocks import BOUND, LineBinder, LineBinding
+from align.scope.classes import CLASS_NAMES, classify, describe
+from align.scope.profile import RepositoryProfile
 
 
 @dataclass(frozen=True, slots=True)

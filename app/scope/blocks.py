@@ -27,12 +27,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from app.catalog import Catalog, GpuMention, GpuSpec
-from app.formats import detect_format
-from app.formats.common import COMMENT_MARKERS, comment_start
-from app.manifest import Deployment
-from app.scope.profile import MULTI_TARGET_MODELS, RepositoryProfile
-from app.scope.providers import (
+from align.catalog import Catalog, GpuMention, GpuSpec
+from align.formats import detect_format
+from align.formats.common import COMMENT_MARKERS, comment_start
+from align.manifest import Deployment
+from align.scope.profile import MULTI_TARGET_MODELS, RepositoryProfile
+from align.scope.providers import (
     normalize_provider,
     provider_of_instance_type,
     providers_in_path,

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from app.catalog import Catalog, GpuMention, GpuSpec
-from app.formats import detect_format
+from align.catalog import Catalog, GpuMention, GpuSpec
+from align.formats import detect_format
 
 # Models other than the deployment's (and its previous GPU) from which a repository covers many targets.
 MULTI_TARGET_MODELS = 4

@@ -14,12 +14,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
-from app.service.jobs import Job, JobQueue, QueueUnavailable
-from app.service.logging_setup import log_context
-from app.service.metrics import CONTENT_TYPE_LATEST, UNVERIFIED, Metrics, event_label
-from app.service.payload import MalformedPayload, parse_payload
-from app.service.settings import Settings
-from app.service.webhook import route, verify_signature
+from align.service.jobs import Job, JobQueue, QueueUnavailable
+from align.service.logging_setup import log_context
+from align.service.metrics import CONTENT_TYPE_LATEST, UNVERIFIED, Metrics, event_label
+from align.service.payload import MalformedPayload, parse_payload
+from align.service.settings import Settings
+from align.service.webhook import route, verify_signature
 
 log = logging.getLogger("align.webhook")
 
@@ -48,13 +48,13 @@ async def _read_body(request: Request, limit: int) -> bytes:
 def _default_queue(settings: Settings, metrics: Metrics, github: Any) -> tuple[JobQueue, Any]:
     """The queue, and the embedded workers' dependencies (None in the distributed mode)."""
     if settings.queue == "redis":
-        from app.service.redis_queue import RedisQueue, RedisQueueConfig  # workers run in other processes
+        from align.service.redis_queue import RedisQueue, RedisQueueConfig  # workers run in other processes
 
         return RedisQueue(RedisQueueConfig.from_settings(settings)), None
-    from app.service.job_store import JobStore, JobStoreError
-    from app.service.memory_queue import MemoryQueue
-    from app.service.settings import SettingsError
-    from app.service.worker import WorkerDeps, build_worker_deps, handle_job
+    from align.service.job_store import JobStore, JobStoreError
+    from align.service.memory_queue import MemoryQueue
+    from align.service.settings import SettingsError
+    from align.service.worker import WorkerDeps, build_worker_deps, handle_job
 
     deps = WorkerDeps(settings=settings, gateway=github, metrics=metrics) if github is not None \
         else build_worker_deps(settings, metrics)

@@ -7,7 +7,7 @@ refused ones a reply that says why.
 A command is ASCII: a line that starts (after spaces or tabs) with `/align`, then the end of the line or
 a space or tab, then an ASCII verb. Lookalikes (`/alıgn`, `/alİgn`, `/align` + a no-break space, a
 fullwidth slash) are not commands: no reply, no action. Letter case is ASCII-only (`/ALIGN Review`
-works). What a reply quotes from the comment goes through app.report.untrusted.
+works). What a reply quotes from the comment goes through align.report.untrusted.
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from app.findings import Waiver
-from app.report.untrusted import code, mention
-from app.rule_api import LoadedRules, Rule
-from app.service.markers import SUMMARY_MARKER, StateSeal, SummaryState, reply_marker, report_part
+from align.findings import Waiver
+from align.report.untrusted import code, mention
+from align.rule_api import LoadedRules, Rule
+from align.service.markers import SUMMARY_MARKER, StateSeal, SummaryState, reply_marker, report_part
 
 if TYPE_CHECKING:
-    from app.service.jobs import Job
-    from app.service.worker import WorkerDeps
+    from align.service.jobs import Job
+    from align.service.worker import WorkerDeps
 
 CommandName = Literal["review", "ignore", "explain", "help", "unknown"]
 WRITERS = frozenset({"admin", "maintain", "write"})
@@ -174,7 +174,7 @@ def handle_command(job: Job, deps: WorkerDeps, run_review: ReviewRunner) -> str:
 
 def _persist_waiver(job: Job, deps: WorkerDeps, waiver: Waiver) -> None:
     """Store the waiver at once in the summary comment's state, so a failing review does not lose it."""
-    from app.service.publisher import find_summaries, summary_body
+    from align.service.publisher import find_summaries, summary_body
 
     client = deps.gateway.repo(job.installation_id, job.repository)
     number = int(job.pull_number or 0)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from app.findings import Finding
-from app.source import diff_lines_from_patch
+from align.findings import Finding
+from align.source import diff_lines_from_patch
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", re.MULTILINE)
 

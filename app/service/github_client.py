@@ -32,10 +32,10 @@ from github import Auth, Consts, GithubIntegration
 from github.GithubException import GithubException
 from github.Requester import Requester
 
-from app import __version__
-from app.service.budget import BudgetExhausted, LocalRequestBudget, RequestBudget, RequestCost, pause_deadline
-from app.service.markers import authored_by
-from app.service.settings import Settings, SettingsError
+from align import __version__
+from align.service.budget import BudgetExhausted, LocalRequestBudget, RequestBudget, RequestCost, pause_deadline
+from align.service.markers import authored_by
+from align.service.settings import Settings, SettingsError
 
 log = logging.getLogger("align.github")
 

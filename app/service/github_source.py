@@ -15,10 +15,10 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, get_args
 
-from app.service.github_client import GitHubCallError, RepoClient
-from app.service.github_stream import raw_contents, tarball
-from app.service.tarball import Archive, ArchiveLimits, read_archive
-from app.source import MAX_FILE_BYTES, ChangeStatus, FileChange, SourceError, added_lines_from_patch
+from align.service.github_client import GitHubCallError, RepoClient
+from align.service.github_stream import raw_contents, tarball
+from align.service.tarball import Archive, ArchiveLimits, read_archive
+from align.source import MAX_FILE_BYTES, ChangeStatus, FileChange, SourceError, added_lines_from_patch
 
 log = logging.getLogger("align.source")
 

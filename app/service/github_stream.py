@@ -20,7 +20,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import requests
 import urllib3
 
-from app.service.github_client import USER_AGENT, GitHubCallError, RepoClient
+from align.service.github_client import USER_AGENT, GitHubCallError, RepoClient
 
 CHUNK = 65536
 MAX_REDIRECTS = 3  # GitHub sends an archive to another host once

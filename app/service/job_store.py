@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.service.jobs import Job
+from align.service.jobs import Job
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (

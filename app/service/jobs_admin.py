@@ -13,8 +13,8 @@ from rq.job import Job as RQJob
 from rq.registry import BaseRegistry, FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 from rq.results import Result
 
-from app.service.logging_setup import redact
-from app.service.redis_queue import SERIALIZER, RedisQueueConfig, connect
+from align.service.logging_setup import redact
+from align.service.redis_queue import SERIALIZER, RedisQueueConfig, connect
 
 LIMIT = 50  # jobs listed per section; the counts are always complete
 

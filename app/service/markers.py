@@ -4,7 +4,7 @@ GitHub renders none of these. They make every write findable again: a re-run edi
 twice, and a write that failed with a 5xx is looked for before being sent again.
 
 Only the bot's own comments are read for markers (`authored_by`), and nothing Align renders from a
-repository can contain `<!--` (app.report.untrusted), so no file name or `align.yaml` value can pass
+repository can contain `<!--` (align.report.untrusted), so no file name or `align.yaml` value can pass
 for a marker. The summary's state, which carries waivers, is also signed (`StateSeal`): it is accepted
 only as the one state marker at the very end of the comment, with a valid signature for its pull request.
 """
@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from app.findings import Waiver
+from align.findings import Waiver
 
 log = logging.getLogger("align.markers")
 

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
-from app.service.job_store import JobStore
-from app.service.jobs import Job, QueueUnavailable, ReviewDeferred
-from app.service.review_deadline import EARLIER_TRY_KEY
+from align.service.job_store import JobStore
+from align.service.jobs import Job, QueueUnavailable, ReviewDeferred
+from align.service.review_deadline import EARLIER_TRY_KEY
 
 log = logging.getLogger("align.queue")
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from app.findings import Finding
+from align.findings import Finding
 
 __all__ = ["CONTENT_TYPE_LATEST", "EVENTS", "OUTCOMES", "UNVERIFIED", "Metrics", "event_label"]
 

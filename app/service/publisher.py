@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from app.findings import Finding, Severity, Waiver
-from app.report.untrusted import code, fence_for, mention, message, no_comments, plain, text
-from app.review import ReviewResult
-from app.service.diffmap import Anchor, anchor_for
-from app.service.github_client import RepoClient
-from app.service.markers import (
+from align.findings import Finding, Severity, Waiver
+from align.report.untrusted import code, fence_for, mention, message, no_comments, plain, text
+from align.review import ReviewResult
+from align.service.diffmap import Anchor, anchor_for
+from align.service.github_client import RepoClient
+from align.service.markers import (
     FIXED_PREFIX,
     SUMMARY_MARKER,
     CommentStatus,
@@ -30,7 +30,7 @@ from app.service.markers import (
     is_summary,
     review_marker,
 )
-from app.source import FileChange
+from align.source import FileChange
 
 log = logging.getLogger("align.publisher")
 
@@ -78,7 +78,7 @@ def check_title(result: ReviewResult) -> str:
 
 def annotation(finding: Finding) -> dict[str, Any]:
     """GitHub shows annotations as plain text: the message as the rule wrote it, without control
-    characters, bidirectional overrides or `<!--` (app.report.untrusted.plain)."""
+    characters, bidirectional overrides or `<!--` (align.report.untrusted.plain)."""
     body = finding.message
     if finding.details:
         body += "\n" + "\n".join(finding.details)

@@ -30,10 +30,10 @@ from rq import Queue, Retry
 from rq.registry import ScheduledJobRegistry
 from rq.serializers import JSONSerializer
 
-from app.service.jobs import Job, QueueUnavailable
+from align.service.jobs import Job, QueueUnavailable
 
 # The function RQ runs: it lives in the worker module, named here so that web processes never import it.
-JOB_FUNCTION = "app.service.worker_main.perform"
+JOB_FUNCTION = "align.service.worker_main.perform"
 
 # JSON rather than RQ's default pickle: nothing read back from Redis can run code in a worker.
 SERIALIZER = JSONSerializer

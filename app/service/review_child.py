@@ -1,4 +1,4 @@
-"""Imported once by the review fork server (app.service.review_process), never by the service itself: it
+"""Imported once by the review fork server (align.service.review_process), never by the service itself: it
 loads the engine and runs one small review in memory, so that the caches every review fills (the catalog's
 compiled matcher, the rules' patterns, the manifest models) are warm in each review process forked from the
 server. Cold, they cost a small review ~80 ms of CPU; warm, ~10 ms."""
@@ -8,9 +8,9 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable, Mapping
 
-from app.review import review_change
-from app.rule_api import load_rules
-from app.source import FileChange
+from align.review import review_change
+from align.rule_api import load_rules
+from align.source import FileChange
 
 _MANIFEST = b"""version: 1
 deployments:

@@ -1,4 +1,4 @@
-"""The review deadline on the service side: the engine stops cooperatively (app.deadline); this module frees
+"""The review deadline on the service side: the engine stops cooperatively (align.deadline); this module frees
 the worker even when it cannot (one file stuck in a rule), and tells a retried job that an earlier try of
 it already spent the deadline.
 
@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from app.deadline import Deadline
+from align.deadline import Deadline
 
 _Result = TypeVar("_Result")
 

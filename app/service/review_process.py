@@ -20,12 +20,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
-from app.deadline import Deadline
-from app.findings import Waiver
-from app.result import ReviewResult
-from app.rule_api import LoadedRules
-from app.service.review_deadline import DeadlineOverrun, grace
-from app.source import FileChange, RepoSource
+from align.deadline import Deadline
+from align.findings import Waiver
+from align.result import ReviewResult
+from align.rule_api import LoadedRules
+from align.service.review_deadline import DeadlineOverrun, grace
+from align.source import FileChange, RepoSource
 
 _SOURCE_CALLS = frozenset({"resolve", "changed_files", "read", "read_many", "list_files"})
 _context_lock = threading.Lock()
@@ -41,7 +41,7 @@ def _fork_server() -> Any:
     with _context_lock:
         if _context is None:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["app.service.review_child"])
+            context.set_forkserver_preload(["align.service.review_child"])
             _context = context
         return _context
 
@@ -96,7 +96,7 @@ class _RemoteSource:
 def _child(conn: Connection, job: dict[str, Any]) -> None:
     """The review process: review_change over the remote source; sends ("result", ReviewResult) or
     ("failed", message)."""
-    from app.review import review_change
+    from align.review import review_change
 
     seconds, left = job.pop("deadline"), job.pop("seconds_left")
     deadline = Deadline(seconds)

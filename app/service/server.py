@@ -7,9 +7,9 @@ import sys
 
 import uvicorn
 
-from app.service.app import create_app
-from app.service.logging_setup import configure_logging
-from app.service.settings import Settings, SettingsError
+from align.service.app import create_app
+from align.service.logging_setup import configure_logging
+from align.service.settings import Settings, SettingsError
 
 log = logging.getLogger("align.server")
 

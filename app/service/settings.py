@@ -118,8 +118,8 @@ class Settings(BaseSettings):
 
     @property
     def state_key(self) -> bytes:
-        """The key that signs the summary comment's state (see app.service.markers.StateSeal)."""
-        from app.service.markers import derive_state_key
+        """The key that signs the summary comment's state (see align.service.markers.StateSeal)."""
+        from align.service.markers import derive_state_key
 
         secret = self.state_secret if self.state_secret is not None else self.webhook_secret
         return derive_state_key(secret.get_secret_value().encode())

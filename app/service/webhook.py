@@ -9,8 +9,8 @@ import hashlib
 import hmac
 from typing import Any
 
-from app.service.commands import find_command_line
-from app.service.jobs import Job
+from align.service.commands import find_command_line
+from align.service.jobs import Job
 
 PULL_REQUEST_ACTIONS = frozenset({"opened", "synchronize", "reopened", "ready_for_review"})
 RERUN_ACTION = "rerun"  # identifier of the check run's "Re-run" button

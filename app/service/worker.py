@@ -13,35 +13,35 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from app.deadline import Deadline
-from app.findings import Finding, Waiver
-from app.report.untrusted import code, text
-from app.review import ReviewResult
-from app.rule_api import LoadedRules, load_rules
-from app.service import publisher as pub
-from app.service.commands import handle_command
-from app.service.github_client import GitHubGateway, RateLimitWait, RepoClient
-from app.service.github_source import GitHubSource
-from app.service.jobs import Job, ReviewDeferred
-from app.service.logging_setup import log_context, redact
-from app.service.markers import CommentStatus, StateSeal, SummaryState, fingerprint_in, report_part
-from app.service.metrics import Metrics
-from app.service.review_deadline import DeadlineOverrun, review_deadline, run_within, spent_by_earlier_try
-from app.service.review_process import review_in_process
-from app.service.settings import Settings
-from app.source import FileChange
+from align.deadline import Deadline
+from align.findings import Finding, Waiver
+from align.report.untrusted import code, text
+from align.review import ReviewResult
+from align.rule_api import LoadedRules, load_rules
+from align.service import publisher as pub
+from align.service.commands import handle_command
+from align.service.github_client import GitHubGateway, RateLimitWait, RepoClient
+from align.service.github_source import GitHubSource
+from align.service.jobs import Job, ReviewDeferred
+from align.service.logging_setup import log_context, redact
+from align.service.markers import CommentStatus, StateSeal, SummaryState, fingerprint_in, report_part
+from align.service.metrics import Metrics
+from align.service.review_deadline import DeadlineOverrun, review_deadline, run_within, spent_by_earlier_try
+from align.service.review_process import review_in_process
+from align.service.settings import Settings
+from align.source import FileChange
 
 log = logging.getLogger("align.worker")
 
 
 def _default_review(*args: Any, **kwargs: Any) -> Any:
-    from app.review import review_change
+    from align.review import review_change
 
     return review_change(*args, **kwargs)
 
 
 def _default_render(*args: Any, **kwargs: Any) -> str:
-    from app.report import render
+    from align.report import render
 
     return render(*args, **kwargs)
 
@@ -71,12 +71,12 @@ class WorkerDeps:
 def build_worker_deps(settings: Settings, metrics: Metrics | None = None) -> WorkerDeps:
     """The worker's dependencies from settings; in the distributed mode the request budget is shared
     through Redis (under this deployment's key prefix) and the newest heads are read from Redis."""
-    from app.service.budget import build_budget
+    from align.service.budget import build_budget
 
     prefix = "align"
     latest_head: Callable[[str], str | None] | None = None
     if settings.queue == "redis":
-        from app.service.redis_queue import RedisQueueConfig
+        from align.service.redis_queue import RedisQueueConfig
 
         config = RedisQueueConfig.from_settings(settings)
         prefix, latest_head = config.prefix, _redis_latest_head(config)
@@ -88,7 +88,7 @@ def build_worker_deps(settings: Settings, metrics: Metrics | None = None) -> Wor
 def _redis_latest_head(config: Any) -> Callable[[str], str | None]:
     import redis
 
-    from app.service.redis_queue import PullGate, connect
+    from align.service.redis_queue import PullGate, connect
 
     gate = PullGate(connect(config, socket_timeout=5.0), config)
 

@@ -37,10 +37,10 @@ from rq.job import Job as RQJob
 from rq.scheduler import RQScheduler
 from rq.worker import WorkerStatus
 
-from app.service.jobs import Job, ReviewDeferred
-from app.service.logging_setup import log_context
-from app.service.redis_queue import SERIALIZER, PullGate, RedisQueueConfig, release_if_owner
-from app.service.review_deadline import EARLIER_TRY_KEY
+from align.service.jobs import Job, ReviewDeferred
+from align.service.logging_setup import log_context
+from align.service.redis_queue import SERIALIZER, PullGate, RedisQueueConfig, release_if_owner
+from align.service.review_deadline import EARLIER_TRY_KEY
 
 log = logging.getLogger("align.worker")
 
@@ -271,9 +271,9 @@ def build_worker(
 
 def run_worker(settings: Any) -> int:
     """`align worker`: run Align jobs from Redis until SIGTERM (the current job finishes first)."""
-    from app.service.logging_setup import configure_logging
-    from app.service.settings import SettingsError
-    from app.service.worker import build_worker_deps, handle_job
+    from align.service.logging_setup import configure_logging
+    from align.service.settings import SettingsError
+    from align.service.worker import build_worker_deps, handle_job
 
     if settings.queue != "redis":
         print("align worker: needs ALIGN_QUEUE=redis (the embedded queue runs inside `align serve`)", file=sys.stderr)

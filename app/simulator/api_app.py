@@ -6,12 +6,12 @@ from typing import Any
 
 from starlette.responses import Response
 
-from app.simulator import errors
-from app.simulator.auth import accessible_repos, can_see_repo, issue_token
-from app.simulator.errors import GitHubError
-from app.simulator.payloads import iso
-from app.simulator.router import Ctx, Routes, json_response
-from app.simulator.state import Installation
+from align.simulator import errors
+from align.simulator.auth import accessible_repos, can_see_repo, issue_token
+from align.simulator.errors import GitHubError
+from align.simulator.payloads import iso
+from align.simulator.router import Ctx, Routes, json_response
+from align.simulator.state import Installation
 
 
 def _own_installation(ctx: Ctx) -> Installation:

@@ -7,10 +7,10 @@ from typing import Any
 
 from starlette.responses import Response
 
-from app.simulator import errors
-from app.simulator.errors import GitHubError
-from app.simulator.router import Ctx, Routes, json_response
-from app.simulator.state import CheckRun, Repository
+from align.simulator import errors
+from align.simulator.errors import GitHubError
+from align.simulator.router import Ctx, Routes, json_response
+from align.simulator.state import CheckRun, Repository
 
 CHECKS_READ = ("checks", "read")
 CHECKS_WRITE = ("checks", "write")

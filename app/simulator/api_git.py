@@ -9,12 +9,12 @@ from urllib.parse import quote
 
 from starlette.responses import Response, StreamingResponse
 
-from app.simulator import errors
-from app.simulator.diff import diff_trees, render_unified
-from app.simulator.errors import GitHubError
-from app.simulator.gitstore import Commit
-from app.simulator.router import Ctx, Routes, json_response
-from app.simulator.state import Repository
+from align.simulator import errors
+from align.simulator.diff import diff_trees, render_unified
+from align.simulator.errors import GitHubError
+from align.simulator.gitstore import Commit
+from align.simulator.router import Ctx, Routes, json_response
+from align.simulator.state import Repository
 
 MAX_JSON_BLOB = 1024 * 1024  # contents API: full features up to 1 MB
 MAX_RAW_BLOB = 100 * 1024 * 1024  # raw media type: up to 100 MB

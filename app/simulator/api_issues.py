@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from app.simulator import errors
-from app.simulator.errors import GitHubError
-from app.simulator.payloads import REACTIONS
-from app.simulator.reviews import MAX_BODY, body_too_long
-from app.simulator.router import Ctx, Routes, json_response
-from app.simulator.state import IssueComment, Reaction
+from align.simulator import errors
+from align.simulator.errors import GitHubError
+from align.simulator.payloads import REACTIONS
+from align.simulator.reviews import MAX_BODY, body_too_long
+from align.simulator.router import Ctx, Routes, json_response
+from align.simulator.state import IssueComment, Reaction
 
 # comments on a pull request may be written with either permission
 COMMENT_READ = [("issues", "read"), ("pull_requests", "read")]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from app.simulator import errors
-from app.simulator.diff import render_unified
-from app.simulator.errors import GitHubError
-from app.simulator.reviews import COMMENT_DOCS, MAX_BODY, REVIEW_DOCS, anchor_comments, body_too_long
-from app.simulator.router import Ctx, Routes, json_response
-from app.simulator.state import PullRequest, Repository, Review, ReviewComment
+from align.simulator import errors
+from align.simulator.diff import render_unified
+from align.simulator.errors import GitHubError
+from align.simulator.reviews import COMMENT_DOCS, MAX_BODY, REVIEW_DOCS, anchor_comments, body_too_long
+from align.simulator.router import Ctx, Routes, json_response
+from align.simulator.state import PullRequest, Repository, Review, ReviewComment
 
 MAX_PULL_FILES = 3_000
 MAX_DIFF_FILES = 300

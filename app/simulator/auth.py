@@ -11,9 +11,9 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from app.simulator import errors
-from app.simulator.errors import GitHubError
-from app.simulator.state import App, Installation, Repository, State, Token, User
+from align.simulator import errors
+from align.simulator.errors import GitHubError
+from align.simulator.state import App, Installation, Repository, State, Token, User
 
 TOKEN_LIFETIME = 3600.0
 MAX_JWT_LIFETIME = 600.0

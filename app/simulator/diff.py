@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
-from app.simulator.gitstore import Tree, blob_sha
+from align.simulator.gitstore import Tree, blob_sha
 
 CONTEXT_LINES = 3
 RENAME_SIMILARITY = 0.5  # git's default rename threshold

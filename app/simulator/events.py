@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.simulator.payloads import Json, Shapes, iso, node_id
-from app.simulator.state import CheckSuite, IssueComment, PullRequest, Repository, User
+from align.simulator.payloads import Json, Shapes, iso, node_id
+from align.simulator.state import CheckSuite, IssueComment, PullRequest, Repository, User
 
 WORST_FIRST = ("action_required", "cancelled", "timed_out", "failure", "neutral", "success", "skipped")
 

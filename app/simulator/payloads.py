@@ -11,9 +11,9 @@ import time
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from app.simulator.diff import FileDiff
-from app.simulator.gitstore import Commit, TreeEntry, blob_sha
-from app.simulator.state import (
+from align.simulator.diff import FileDiff
+from align.simulator.gitstore import Commit, TreeEntry, blob_sha
+from align.simulator.state import (
     LEGACY_PERMISSION,
     ROLES,
     App,

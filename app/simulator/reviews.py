@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from app.simulator import errors
-from app.simulator.diff import FileDiff
-from app.simulator.errors import GitHubError
+from align.simulator import errors
+from align.simulator.diff import FileDiff
+from align.simulator.errors import GitHubError
 
 MAX_BODY = 65_536
 REVIEW_DOCS = "https://docs.github.com/rest/pulls/reviews#create-a-review-for-a-pull-request"

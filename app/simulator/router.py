@@ -13,12 +13,12 @@ from urllib.parse import parse_qsl, urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.simulator import errors
-from app.simulator.auth import Principal, can_see_repo
-from app.simulator.errors import GitHubError
-from app.simulator.limits import PrimaryLimits
-from app.simulator.payloads import Shapes
-from app.simulator.state import Repository, State, User
+from align.simulator import errors
+from align.simulator.auth import Principal, can_see_repo
+from align.simulator.errors import GitHubError
+from align.simulator.limits import PrimaryLimits
+from align.simulator.payloads import Shapes
+from align.simulator.state import Repository, State, User
 
 JSON_TYPE = "application/json; charset=utf-8"
 Handler = Callable[["Ctx"], Response]

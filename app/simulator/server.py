@@ -12,14 +12,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
-from app.simulator import api_app, api_checks, api_git, api_issues, api_pulls, errors
-from app.simulator.auth import Principal, authenticate, require_permission
-from app.simulator.errors import GitHubError
-from app.simulator.faults import Fault, Faults
-from app.simulator.limits import PrimaryLimits, SecondaryLimits
-from app.simulator.payloads import Shapes
-from app.simulator.router import Ctx, Route, Routes, error_response, new_request_id
-from app.simulator.state import State
+from align.simulator import api_app, api_checks, api_git, api_issues, api_pulls, errors
+from align.simulator.auth import Principal, authenticate, require_permission
+from align.simulator.errors import GitHubError
+from align.simulator.faults import Fault, Faults
+from align.simulator.limits import PrimaryLimits, SecondaryLimits
+from align.simulator.payloads import Shapes
+from align.simulator.router import Ctx, Route, Routes, error_response, new_request_id
+from align.simulator.state import State
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,13 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from app.simulator.events import Events
-from app.simulator.faults import Fault, Faults
-from app.simulator.limits import PrimaryLimits, SecondaryLimits
-from app.simulator.payloads import Json, Shapes
-from app.simulator.server import Call, CallLog, SimulatorApp
-from app.simulator.serving import BackgroundServer
-from app.simulator.state import (
+from align.simulator.events import Events
+from align.simulator.faults import Fault, Faults
+from align.simulator.limits import PrimaryLimits, SecondaryLimits
+from align.simulator.payloads import Json, Shapes
+from align.simulator.server import Call, CallLog, SimulatorApp
+from align.simulator.serving import BackgroundServer
+from align.simulator.state import (
     APP_EVENTS,
     DEFAULT_INSTALLATION_PERMISSIONS,
     ROLES,
@@ -36,7 +36,7 @@ from app.simulator.state import (
     Token,
     User,
 )
-from app.simulator.webhooks import Delivery, WebhookSender
+from align.simulator.webhooks import Delivery, WebhookSender
 
 
 class Simulator:

@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.simulator.diff import FileDiff, diff_trees
-from app.simulator.gitstore import Commit, GitStore
+from align.simulator.diff import FileDiff, diff_trees
+from align.simulator.gitstore import Commit, GitStore
 
 Content = bytes | str
 Changes = Mapping[str, Content | None]  # path -> new content, None deletes the file

@@ -24,10 +24,10 @@ from typing import Any
 
 import yaml
 
-from app.findings import Finding
-from app.git_source import GitSource
-from app.review import ReviewResult, review_change, scan_commit
-from app.rule_api import load_rules
+from align.findings import Finding
+from align.git_source import GitSource
+from align.review import ReviewResult, review_change, scan_commit
+from align.rule_api import load_rules
 
 HERE = Path(__file__).parent
 MAX_FINDINGS_AT_HEAD = 25  # issue 7: no repository above this unless the findings are true

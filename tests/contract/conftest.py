@@ -19,8 +19,8 @@ import httpx
 import pytest
 from jsonschema import Draft202012Validator
 
-from app.simulator import Simulator
-from app.simulator.auth import generate_app_key_pair
+from align.simulator import Simulator
+from align.simulator.auth import generate_app_key_pair
 
 CONTRACT_DIR = Path(__file__).resolve().parent
 MODULES = CONTRACT_DIR / "node_modules"

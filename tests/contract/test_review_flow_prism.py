@@ -22,12 +22,12 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from app.service.app import WEBHOOK_PATH, create_app
-from app.service.github_client import GitHubGateway
-from app.service.markers import FIXED_PREFIX, SUMMARY_MARKER
-from app.service.memory_queue import MemoryQueue
-from app.service.server import BackgroundServer
-from app.service.settings import Settings
+from align.service.app import WEBHOOK_PATH, create_app
+from align.service.github_client import GitHubGateway
+from align.service.markers import FIXED_PREFIX, SUMMARY_MARKER
+from align.service.memory_queue import MemoryQueue
+from align.service.server import BackgroundServer
+from align.service.settings import Settings
 from tests.helpers import GH200_MANIFEST
 
 from .conftest import APP_ID, OWNER, ContractWorld, PrismProxy

@@ -26,7 +26,7 @@ from jsonschema import Draft202012Validator
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.simulator.serving import BackgroundServer
+from align.simulator.serving import BackgroundServer
 
 from .conftest import APP_ID, OWNER, ContractWorld, PrismProxy
 

@@ -25,12 +25,12 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from app.service.app import WEBHOOK_PATH, create_app
-from app.service.jobs import Job
-from app.service.memory_queue import MemoryQueue
-from app.service.server import BackgroundServer
-from app.service.settings import Settings
-from app.service.webhook import signature_for
+from align.service.app import WEBHOOK_PATH, create_app
+from align.service.jobs import Job
+from align.service.memory_queue import MemoryQueue
+from align.service.server import BackgroundServer
+from align.service.settings import Settings
+from align.service.webhook import signature_for
 
 from .conftest import APP_ID
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from app.service.redis_queue import RedisQueueConfig
+from align.service.redis_queue import RedisQueueConfig
 
 DEFAULT_URL = "redis://127.0.0.1:6379/9"  # a database of its own, away from anyone's data in 0
 

@@ -1,5 +1,5 @@
 """`python -m tests.distributed.e2e_process serve PORT | worker`: the real `align serve` / `align worker` entry
-points (app.service.server.serve, app.service.worker_main.run_worker) with the distributed-mode tuning that
+points (align.service.server.serve, align.service.worker_main.run_worker) with the distributed-mode tuning that
 Settings does not expose yet — key prefix, queue name, lease and back-off — read from ALIGN_REDIS_* so that
 the end-to-end test runs isolated and recovers from a killed worker within seconds. Workers keep GitHub's
 secondary limits, on a time scale ten times shorter."""
@@ -10,7 +10,7 @@ import sys
 from dataclasses import replace
 from typing import Any
 
-from app.service.settings import Settings
+from align.service.settings import Settings
 
 
 class E2ESettings(Settings):
@@ -26,12 +26,12 @@ class E2ESettings(Settings):
 def main(argv: list[str]) -> int:
     settings = E2ESettings()  # type: ignore[call-arg]
     if argv[1] == "serve":
-        from app.service.server import serve
+        from align.service.server import serve
 
         serve(settings, "127.0.0.1", int(argv[2]))
         return 0
-    from app.service import budget
-    from app.service.worker_main import run_worker
+    from align.service import budget
+    from align.service.worker_main import run_worker
 
     # GitHub's limits, ten times faster (80 content-creating requests per 6 s, ...), in this run's own keys.
     scaled = tuple(replace(limit, window_seconds=limit.window_seconds / 10) for limit in budget.GITHUB_SECONDARY_LIMITS)

@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 from rq.timeouts import TimerDeathPenalty
 
-from app.service.jobs import Job
-from app.service.redis_queue import RedisQueueConfig
-from app.service.worker_main import AlignWorker, JobHandler, build_worker
+from align.service.jobs import Job
+from align.service.redis_queue import RedisQueueConfig
+from align.service.worker_main import AlignWorker, JobHandler, build_worker
 
 
 def push(name: str, n: int, pull: int, head: str, *, event: str = "pull_request.synchronize",

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import redis
 
-from app.service.budget import (
+from align.service.budget import (
     GITHUB_SECONDARY_LIMITS,
     BudgetExhausted,
     Limit,

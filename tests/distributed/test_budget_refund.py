@@ -9,7 +9,7 @@ import uuid
 import pytest
 import redis
 
-from app.service.budget import BudgetExhausted, Limit, LocalRequestBudget, RedisRequestBudget, RequestCost
+from align.service.budget import BudgetExhausted, Limit, LocalRequestBudget, RedisRequestBudget, RequestCost
 
 COMMENT = RequestCost.of("POST", "/repos/o/r/issues/1/comments")
 LIMITS = (Limit("points", 60.0, 1000, "points"), Limit("content", 60.0, 3, "content"))

@@ -24,10 +24,10 @@ from rq import Queue, Worker
 from rq.job import Job as RQJob
 from rq.registry import FailedJobRegistry, FinishedJobRegistry, StartedJobRegistry
 
-from app.service.jobs import Job
-from app.service.redis_queue import SERIALIZER, RedisQueue, RedisQueueConfig, connect
-from app.simulator.auth import generate_app_key_pair
-from app.simulator.webhooks import sign
+from align.service.jobs import Job
+from align.service.redis_queue import SERIALIZER, RedisQueue, RedisQueueConfig, connect
+from align.simulator.auth import generate_app_key_pair
+from align.simulator.webhooks import sign
 from tests.distributed.conftest import remove_keys
 from tests.distributed.support import wait_for
 from tests.helpers import GH200_MANIFEST
@@ -36,7 +36,7 @@ pytestmark = pytest.mark.redis
 
 Simulator: Any
 try:
-    from app.simulator.simulator import Simulator
+    from align.simulator.simulator import Simulator
 except ImportError:  # pragma: no cover - the simulator is being written alongside
     Simulator = None
 
@@ -105,7 +105,7 @@ def process_env(base_url: str, redis_url: str, name: str, tmp: Path, *, lease_se
 @pytest.fixture
 def cluster(redis_url: str, name: str, tmp_path: Path) -> Iterator[tuple[Any, Cluster, list[str], RedisQueueConfig]]:
     if Simulator is None:
-        pytest.skip("app.simulator is not available yet")
+        pytest.skip("align.simulator is not available yet")
     private, public = generate_app_key_pair()
     (tmp_path / "key.pem").write_text(private)
 

@@ -16,8 +16,8 @@ import kubernetes_validate
 import pytest
 from ruamel.yaml import YAML
 
-from app.service.settings import Settings, get_settings
-from app.service.worker_main import HEARTBEAT_FILE
+from align.service.settings import Settings, get_settings
+from align.service.worker_main import HEARTBEAT_FILE
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"

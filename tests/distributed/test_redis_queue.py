@@ -13,9 +13,9 @@ from rq import Queue
 from rq.job import Job as RQJob
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
-from app.service.jobs import Job, QueueUnavailable
-from app.service.jobs_admin import report_jobs
-from app.service.redis_queue import SERIALIZER, PullGate, RedisQueue, RedisQueueConfig, connect, rq_job_id
+from align.service.jobs import Job, QueueUnavailable
+from align.service.jobs_admin import report_jobs
+from align.service.redis_queue import SERIALIZER, PullGate, RedisQueue, RedisQueueConfig, connect, rq_job_id
 from tests.distributed.support import drain, push, wait_for, worker_for
 
 pytestmark = pytest.mark.redis

@@ -15,10 +15,10 @@ from rq import Queue
 from rq.job import Job as RQJob
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
-from app.service.jobs import Job
-from app.service.redis_queue import SERIALIZER, PullGate, RedisQueue, RedisQueueConfig, connect, rq_job_id
-from app.service.review_deadline import EARLIER_TRY_KEY
-from app.service.worker import handle_job
+from align.service.jobs import Job
+from align.service.redis_queue import SERIALIZER, PullGate, RedisQueue, RedisQueueConfig, connect, rq_job_id
+from align.service.review_deadline import EARLIER_TRY_KEY
+from align.service.worker import handle_job
 from tests.distributed.support import drain, push, worker_for
 from tests.service.conftest import _key_pair
 from tests.service.stack import Stack, start_stack, stop_stack

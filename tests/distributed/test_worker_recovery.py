@@ -18,7 +18,7 @@ from rq import Queue
 from rq.job import Job as RQJob
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
-from app.service.redis_queue import SERIALIZER, RedisQueue, RedisQueueConfig, connect, rq_job_id
+from align.service.redis_queue import SERIALIZER, RedisQueue, RedisQueueConfig, connect, rq_job_id
 from tests.distributed.support import push, wait_for
 
 pytestmark = pytest.mark.redis

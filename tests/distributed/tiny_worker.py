@@ -15,9 +15,9 @@ from pathlib import Path
 
 import redis
 
-from app.service.jobs import Job
-from app.service.redis_queue import RedisQueueConfig
-from app.service.worker_main import build_worker
+from align.service.jobs import Job
+from align.service.redis_queue import RedisQueueConfig
+from align.service.worker_main import build_worker
 
 
 def main(argv: list[str]) -> int:

@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from app.catalog import Catalog
-from app.context import SourceFile
-from app.quantities import MEMORY_HINT, find_memory
-from rules._lines import (
+from align.catalog import Catalog
+from align.context import SourceFile
+from align.quantities import MEMORY_HINT, find_memory
+from align.rules._lines import (
     changed_containing,
     changed_matching,
     changed_mention_lines,

@@ -63,7 +63,7 @@ def test_rule_case(rule_id: str, case: dict[str, Any]) -> None:
 
 
 def test_every_builtin_rule_has_fire_and_quiet_cases() -> None:
-    from rules import BUILTIN_RULES
+    from align.rules import BUILTIN_RULES
 
     for rule_class in BUILTIN_RULES:
         case_file = CASES_DIR / f"{rule_class.id}.yaml"

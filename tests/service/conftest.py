@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from app.service.settings import Settings
-from app.service.webhook import signature_for
-from app.simulator.auth import generate_app_key_pair
+from align.service.settings import Settings
+from align.service.webhook import signature_for
+from align.simulator.auth import generate_app_key_pair
 
 SECRET = "test-webhook-secret"
 

@@ -7,12 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from app.service.app import create_app
-from app.service.github_client import GitHubGateway
-from app.service.markers import StateSeal, SummaryState
-from app.service.memory_queue import MemoryQueue
-from app.service.server import BackgroundServer
-from app.simulator import Simulator
+from align.service.app import create_app
+from align.service.github_client import GitHubGateway
+from align.service.markers import StateSeal, SummaryState
+from align.service.memory_queue import MemoryQueue
+from align.service.server import BackgroundServer
+from align.simulator import Simulator
 from tests.helpers import GH200_MANIFEST
 
 from .conftest import SECRET, make_settings

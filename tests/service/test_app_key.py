@@ -7,9 +7,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from app.service.github_client import GitHubGateway
-from app.service.metrics import Metrics
-from app.service.settings import SettingsError
+from align.service.github_client import GitHubGateway
+from align.service.metrics import Metrics
+from align.service.settings import SettingsError
 from tests.service.conftest import make_settings
 
 

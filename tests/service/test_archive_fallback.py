@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from app.service.github_source import MAX_SINGLE_READS
-from app.service.github_stream import ARCHIVE_HOST_PAUSE
-from app.simulator import Simulator
-from app.simulator.archive_shapes import gzip_bomb, pax_header_bomb
+from align.service.github_source import MAX_SINGLE_READS
+from align.service.github_stream import ARCHIVE_HOST_PAUSE
+from align.simulator import Simulator
+from align.simulator.archive_shapes import gzip_bomb, pax_header_bomb
 
 from .stack import Stack, start_stack, stop_stack
 

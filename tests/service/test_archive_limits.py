@@ -12,8 +12,8 @@ from collections.abc import Iterable, Iterator
 
 import pytest
 
-from app.service.tarball import ArchiveLimits, ArchiveRefused, ReadStats, read_archive
-from app.simulator.archive_shapes import MiB, gzip_bomb, gzip_stream, pax_header_bomb
+from align.service.tarball import ArchiveLimits, ArchiveRefused, ReadStats, read_archive
+from align.simulator.archive_shapes import MiB, gzip_bomb, gzip_stream, pax_header_bomb
 
 TOP = "acme-inference-0000000"
 

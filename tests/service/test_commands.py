@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.service.commands import Command, find_command_line, help_text, ignore_problem, parse_command
+from align.service.commands import Command, find_command_line, help_text, ignore_problem, parse_command
 
 RULES = ["gpu-model-mismatch", "cost-mismatch"]
 

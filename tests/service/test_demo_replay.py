@@ -7,12 +7,12 @@ import json
 import threading
 from pathlib import Path
 
-from app.demo import run_demo
-from app.replay import replay
-from app.service.app import WEBHOOK_PATH, create_app
-from app.service.jobs import Job
-from app.service.memory_queue import MemoryQueue
-from app.service.server import BackgroundServer
+from align.demo import run_demo
+from align.replay import replay
+from align.service.app import WEBHOOK_PATH, create_app
+from align.service.jobs import Job
+from align.service.memory_queue import MemoryQueue
+from align.service.server import BackgroundServer
 
 from .conftest import SECRET, make_settings, pr_payload
 
@@ -63,7 +63,7 @@ def test_replay_takes_the_secret_from_settings(tmp_path: Path) -> None:
 def test_serve_refuses_to_start_without_app_credentials() -> None:
     import pytest
 
-    from app.service.server import serve
+    from align.service.server import serve
 
     with pytest.raises(SystemExit, match="ALIGN_APP_ID"):
         serve(make_settings(app_id=None), port=0)
@@ -72,7 +72,7 @@ def test_serve_refuses_to_start_without_app_credentials() -> None:
 def test_serve_refuses_a_broken_key() -> None:
     import pytest
 
-    from app.service.server import serve
+    from align.service.server import serve
 
     with pytest.raises(SystemExit, match="not a PEM private key"):
         serve(make_settings(private_key="-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n"), port=0)

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.service.github_client import TOKEN_PERMISSIONS
-from app.service.markers import FIXED_PREFIX
+from align.service.github_client import TOKEN_PERMISSIONS
+from align.service.markers import FIXED_PREFIX
 
 from .stack import BOT, Stack, start_stack, stop_stack
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.service.markers import FIXED_PREFIX
+from align.service.markers import FIXED_PREFIX
 
 from .stack import Stack, start_stack, stop_stack
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.simulator.diff import MAX_PATCH_BYTES
+from align.simulator.diff import MAX_PATCH_BYTES
 from tests.helpers import GH200_MANIFEST
 
 from .stack import Stack, start_stack, stop_stack

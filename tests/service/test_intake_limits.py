@@ -11,10 +11,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from app.service.app import WEBHOOK_PATH, create_app
-from app.service.memory_queue import MemoryQueue
-from app.service.payload import MAX_JSON_DEPTH
-from app.service.server import BackgroundServer
+from align.service.app import WEBHOOK_PATH, create_app
+from align.service.memory_queue import MemoryQueue
+from align.service.payload import MAX_JSON_DEPTH
+from align.service.server import BackgroundServer
 
 from .conftest import make_settings, signed
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from app.service.app import create_app
-from app.service.job_store import JobStore
-from app.service.jobs import Job
-from app.service.memory_queue import MemoryQueue
-from app.service.review_deadline import EARLIER_TRY_KEY
-from app.service.settings import SettingsError
+from align.service.app import create_app
+from align.service.job_store import JobStore
+from align.service.jobs import Job
+from align.service.memory_queue import MemoryQueue
+from align.service.review_deadline import EARLIER_TRY_KEY
+from align.service.settings import SettingsError
 
 from .conftest import make_settings
 

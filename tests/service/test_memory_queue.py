@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from app.service.jobs import Job, QueueUnavailable
-from app.service.memory_queue import DeliveryLog, MemoryQueue, supersedes
+from align.service.jobs import Job, QueueUnavailable
+from align.service.memory_queue import DeliveryLog, MemoryQueue, supersedes
 
 
 def job(event: str = "pull_request.synchronize", pull: int = 1, head: str = "h1", kind: str = "review") -> Job:

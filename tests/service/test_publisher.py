@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from app.findings import Finding, Severity, Waiver
-from app.review import ReviewResult
-from app.service.diffmap import Anchor, anchor_for, hunk_ranges
-from app.service.markers import (
+from align.findings import Finding, Severity, Waiver
+from align.review import ReviewResult
+from align.service.diffmap import Anchor, anchor_for, hunk_ranges
+from align.service.markers import (
     FIXED_PREFIX,
     SUMMARY_MARKER,
     StateSeal,
@@ -13,7 +13,7 @@ from app.service.markers import (
     fingerprint_in,
     fingerprint_marker,
 )
-from app.service.publisher import (
+from align.service.publisher import (
     annotation_batches,
     check_title,
     comment_body,
@@ -23,7 +23,7 @@ from app.service.publisher import (
     should_create_summary,
     summary_body,
 )
-from app.source import FileChange
+from align.source import FileChange
 
 # Two hunks: head lines 1-4 (line 2 added) and 20-24 (lines 21, 22 added).
 PATCH = (
@@ -147,7 +147,7 @@ def test_titles_and_when_a_summary_is_created() -> None:
 
 
 def test_posted_comments_state_round_trip_and_cap() -> None:
-    from app.service.markers import MAX_POSTED
+    from align.service.markers import MAX_POSTED
 
     posted = {"a" * 16: "open", "b" * 16: "fixed", "c" * 16: "waived"}
     state = SummaryState("h" * 40, "h" * 40).with_posted(posted)  # type: ignore[arg-type]
@@ -160,7 +160,7 @@ def test_posted_comments_state_round_trip_and_cap() -> None:
 
 
 def test_only_a_changed_comment_status_needs_the_comments_listed() -> None:
-    from app.service.publisher import needs_edits
+    from align.service.publisher import needs_edits
 
     current = {"a" * 16: finding(1, fp="a" * 16)}
     waived = {"w" * 16: Waiver("w" * 16, "bob", "ok")}
@@ -176,7 +176,7 @@ def _run(run_id: int, external: str, status: str = "in_progress", app: int = 1, 
 
 
 def test_which_check_run_a_job_reports_on() -> None:
-    from app.service.publisher import choose_run
+    from align.service.publisher import choose_run
 
     mine = _run(5, "d1:7", status="completed", annotations=3)
     choice = choose_run([_run(6, "d2:7"), mine], "d1:7", 7, app_id=1)
@@ -201,7 +201,7 @@ class _Recorder:
 
 
 def test_a_resumed_run_gets_only_the_annotations_it_lacks() -> None:
-    from app.service.publisher import complete_check_run
+    from align.service.publisher import complete_check_run
 
     batches = annotation_batches([finding(i, fp=f"{i:016x}") for i in range(1, 121)], 50)
     client = _Recorder()
@@ -238,7 +238,7 @@ def test_state_is_refused_unless_it_is_the_one_marker_at_the_end() -> None:
 
 
 def test_only_the_apps_own_comments_are_ours() -> None:
-    from app.service.markers import authored_by
+    from align.service.markers import authored_by
 
     bot = {"login": "align[bot]", "type": "Bot"}
     assert authored_by({"user": bot, "performed_via_github_app": {"slug": "align"}}, "align[bot]")

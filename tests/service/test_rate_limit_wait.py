@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from app.rule_api import load_rules
-from app.service import budget
+from align.rule_api import load_rules
+from align.service import budget
 
 from .stack import Stack, start_stack, stop_stack
 from .test_review_deadline import Signals, _StuckRule

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.simulator import Simulator
+from align.simulator import Simulator
 from tests.helpers import GH200_MANIFEST
 
 from .conftest import SECRET
@@ -48,7 +48,7 @@ class Serve:
 
     def start(self, command: list[str] | None = None) -> None:
         """`command`: another way to run the service on this port (the benchmarks scale GitHub's limits)."""
-        command = command or [sys.executable, "-c", "from app.cli import main; raise SystemExit(main())", "serve",
+        command = command or [sys.executable, "-c", "from align.cli import main; raise SystemExit(main())", "serve",
                               "--port", str(self.port)]
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)

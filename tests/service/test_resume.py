@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from app.service.jobs import Job
-from app.service.markers import FIXED_PREFIX, SummaryState
-from app.service.webhook import route
-from app.service.worker import WorkerDeps, handle_job
+from align.service.jobs import Job
+from align.service.markers import FIXED_PREFIX, SummaryState
+from align.service.webhook import route
+from align.service.worker import WorkerDeps, handle_job
 
 from .stack import Stack, start_stack, stop_stack
 
@@ -55,7 +55,7 @@ def job_of_last_delivery(stack: Stack) -> Job:
 
 
 def deps(stack: Stack, *, kill: bool = False, latest_head: Any = None) -> WorkerDeps:
-    from app.report import render
+    from align.report import render
 
     def killing_render(*args: Any, **kwargs: Any) -> str:
         raise Killed
@@ -217,8 +217,8 @@ def test_a_twenty_file_review_takes_eight_calls(stack: Stack) -> None:
 
 
 def test_when_the_summary_state_is_trusted() -> None:
-    from app.service.publisher import CheckRunHandle
-    from app.service.worker import _known_posted
+    from align.service.publisher import CheckRunHandle
+    from align.service.worker import _known_posted
 
     head, before, older = "h" * 40, "b" * 40, "o" * 40
     fresh, reused, earlier = CheckRunHandle(1), CheckRunHandle(1, reused=True), CheckRunHandle(1, earlier=True)

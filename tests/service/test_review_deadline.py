@@ -14,11 +14,11 @@ from typing import ClassVar
 import httpx
 import pytest
 
-from app.context import ReviewContext
-from app.findings import Finding, Severity
-from app.rule_api import BaseRule, LoadedRules, load_rules
-from app.service.review_deadline import EARLIER_TRY_KEY, review_deadline
-from app.service.worker import handle_job
+from align.context import ReviewContext
+from align.findings import Finding, Severity
+from align.rule_api import BaseRule, LoadedRules, load_rules
+from align.service.review_deadline import EARLIER_TRY_KEY, review_deadline
+from align.service.worker import handle_job
 
 from .stack import Stack, start_stack, stop_stack
 from .test_resume import detach, job_of_last_delivery

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.service.webhook import route, signature_for, verify_signature
+from align.service.webhook import route, signature_for, verify_signature
 
 from .conftest import pr_payload
 
@@ -101,7 +101,7 @@ def test_app_manifest_asks_for_what_the_service_uses() -> None:
     import json
     from pathlib import Path
 
-    from app.service.github_client import TOKEN_PERMISSIONS
+    from align.service.github_client import TOKEN_PERMISSIONS
 
     manifest = json.loads((Path(__file__).parents[2] / "deploy" / "github-app-manifest.json").read_text())
     assert manifest["default_permissions"] == TOKEN_PERMISSIONS

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from app.service.logging_setup import JsonFormatter, log_context, redact
-from app.service.settings import SettingsError, get_settings
-from app.service.tarball import ArchiveLimits, ArchiveRefused, read_archive
-from app.source import MAX_FILE_BYTES
+from align.service.logging_setup import JsonFormatter, log_context, redact
+from align.service.settings import SettingsError, get_settings
+from align.service.tarball import ArchiveLimits, ArchiveRefused, read_archive
+from align.source import MAX_FILE_BYTES
 
 
 def _archive(entries: list[tuple[str, bytes | None, bytes]]) -> bytes:

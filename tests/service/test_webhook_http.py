@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from app.service.app import WEBHOOK_PATH, create_app
-from app.service.jobs import Job
-from app.service.memory_queue import MemoryQueue
+from align.service.app import WEBHOOK_PATH, create_app
+from align.service.jobs import Job
+from align.service.memory_queue import MemoryQueue
 
 from .conftest import make_settings, pr_payload, signed
 
@@ -150,7 +150,7 @@ def test_readyz_is_503_when_the_queue_is_not_running() -> None:
 
 
 def test_webhook_secret_is_required() -> None:
-    from app.service.settings import SettingsError, get_settings
+    from align.service.settings import SettingsError, get_settings
 
     with pytest.raises(SettingsError, match=r"ALIGN_WEBHOOK_SECRET \(or ALIGN_WEBHOOK_SECRET_FILE\) is required"):
         get_settings(_env_file=None)

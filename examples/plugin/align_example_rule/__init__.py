@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from app.context import ReviewContext
-from app.findings import Finding, Severity
-from app.rule_api import BaseRule
+from align.context import ReviewContext
+from align.findings import Finding, Severity
+from align.rule_api import BaseRule
 
 
 class TodoGpu(BaseRule):

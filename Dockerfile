@@ -12,7 +12,7 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY app ./app
 COPY rules ./rules
-RUN pip wheel --wheel-dir /wheels .
+RUN pip wheel --wheel-dir /wheels ".[server]"
 
 # --- runtime: the wheels installed into a slim image, run as an unprivileged user -----------------------
 FROM ${PYTHON_IMAGE}

@@ -265,8 +265,19 @@ def _dispatch(args: argparse.Namespace, writer: object, environ: dict[str, str])
     handler = getattr(cli_commands, f"cmd_{command}", None)
     if handler is None:
         raise UsageError(f"unknown command {command!r}")
-    result: int = handler(args, writer, environ)
+    try:
+        result: int = handler(args, writer, environ)
+    except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] not in SERVER_MODULES:
+            raise
+        raise UsageError(f"`align {command}` runs the GitHub App and needs its dependencies: "
+                         f"pip install 'align-bot[server]' (missing: {error.name})") from error
     return result
+
+
+# Top-level modules of the `server` extra (pyproject.toml): the CLI and the engine never import them.
+SERVER_MODULES = frozenset({"fastapi", "starlette", "uvicorn", "github", "pydantic_settings", "prometheus_client",
+                            "httpx", "requests", "jwt", "cryptography", "redis", "rq"})
 
 
 if __name__ == "__main__":  # `python -m align.cli`: run the imported module, whose classes the commands raise

@@ -308,3 +308,18 @@ if __name__ == "__main__":
     if args.kind == "worker":
         raise SystemExit(_worker(args.time_scale))
     _serve(args.kind, args.port, args.sleep)
+
+
+def app_environment(api: str, private_key: str, secret: str, tmp: Path, **settings: str) -> dict[str, str]:
+    """The environment of an `align serve` under a benchmark: this process's, without its ALIGN_* settings,
+    plus the App's key (written into `tmp`), the simulator's API, a data directory of its own, no pauses
+    between requests, and `settings` (ALIGN_* names) over those."""
+    (tmp / "key.pem").write_text(private_key)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ALIGN_")}
+    env.update({
+        "ALIGN_APP_ID": "1", "ALIGN_APP_SLUG": "align", "ALIGN_PRIVATE_KEY_FILE": str(tmp / "key.pem"),
+        "ALIGN_WEBHOOK_SECRET": secret, "ALIGN_GITHUB_API_URL": api, "ALIGN_DATA_DIR": str(tmp / "data"),
+        "ALIGN_SECONDS_BETWEEN_REQUESTS": "0", "ALIGN_SECONDS_BETWEEN_WRITES": "0",
+    })
+    env.update(settings)
+    return env

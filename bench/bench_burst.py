@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import re
 import sys
 import tempfile
@@ -29,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _launch import app_environment
 
 REPO = "acme/inference"
 PER_MINUTE, PER_HOUR = 80, 500
@@ -79,15 +80,9 @@ def main() -> int:
     sim.enable_secondary_limits(minute_seconds=60 / scale, hour_seconds=3600 / scale)
     sim.create_repo(REPO, {"align.yaml": GH200_MANIFEST, "README.md": "# Inference\n"}, installation)
     tmp = Path(tempfile.mkdtemp(prefix="align-bench-burst-"))
-    (tmp / "key.pem").write_text(private)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ALIGN_")}
-    env.update({
-        "ALIGN_APP_ID": "1", "ALIGN_APP_SLUG": "align", "ALIGN_PRIVATE_KEY_FILE": str(tmp / "key.pem"),
-        "ALIGN_WEBHOOK_SECRET": SECRET, "ALIGN_GITHUB_API_URL": api, "ALIGN_DATA_DIR": str(tmp / "data"),
-        "ALIGN_SECONDS_BETWEEN_REQUESTS": "0", "ALIGN_SECONDS_BETWEEN_WRITES": "0", "ALIGN_LOG_LEVEL": "INFO",
-        "ALIGN_WORKERS": str(args.workers), "ALIGN_QUEUE_SIZE": str(max(1000, args.pulls)),
-        "ALIGN_MAX_RATE_LIMIT_WAIT": f"{900 / scale:g}", "ALIGN_RETRY_BACKOFF": f"{1 / scale:g}",
-    })
+    env = app_environment(api, private, SECRET, tmp, ALIGN_LOG_LEVEL="INFO", ALIGN_WORKERS=str(args.workers),
+                          ALIGN_QUEUE_SIZE=str(max(1000, args.pulls)),
+                          ALIGN_MAX_RATE_LIMIT_WAIT=f"{900 / scale:g}", ALIGN_RETRY_BACKOFF=f"{1 / scale:g}")
     port = _free_port()
     serve = Serve(env, port, tmp / "serve.log")
     serve_cmd = [sys.executable, str(Path(__file__).resolve()), "serve", str(port), str(scale)]

@@ -16,7 +16,6 @@ p50 / p99 / max per phase and the ratios.
 from __future__ import annotations
 
 import argparse
-import os
 import socket
 import sys
 import tempfile
@@ -24,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _launch import summarize, table
+from _launch import app_environment, summarize, table
 
 from align.simulator import Simulator
 from tests.helpers import GH200_MANIFEST
@@ -118,14 +117,8 @@ def main() -> int:
     sim.set_rate_limit(installation, limit=1_000_000)
     sim.create_repo(REPO, {"align.yaml": GH200_MANIFEST, "README.md": "# Inference\n"}, installation)
     tmp = Path(tempfile.mkdtemp(prefix="align-bench-healthz-"))
-    (tmp / "key.pem").write_text(private)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ALIGN_")}
-    env.update({
-        "ALIGN_APP_ID": "1", "ALIGN_APP_SLUG": "align", "ALIGN_PRIVATE_KEY_FILE": str(tmp / "key.pem"),
-        "ALIGN_WEBHOOK_SECRET": SECRET, "ALIGN_GITHUB_API_URL": api, "ALIGN_DATA_DIR": str(tmp / "data"),
-        "ALIGN_SECONDS_BETWEEN_REQUESTS": "0", "ALIGN_SECONDS_BETWEEN_WRITES": "0", "ALIGN_LOG_LEVEL": "WARNING",
-        "ALIGN_WORKERS": str(args.workers), "ALIGN_REVIEW_DEADLINE": "600",
-    })
+    env = app_environment(api, private, SECRET, tmp, ALIGN_LOG_LEVEL="WARNING", ALIGN_WORKERS=str(args.workers),
+                          ALIGN_REVIEW_DEADLINE="600")
     configs = {
         "thread, 5 ms": {"ALIGN_REVIEW_ISOLATION": "thread", "ALIGN_SWITCH_INTERVAL_MS": "5"},
         "thread, 1 ms": {"ALIGN_REVIEW_ISOLATION": "thread", "ALIGN_SWITCH_INTERVAL_MS": "1"},

@@ -26,7 +26,7 @@ class GitSource:
         except SourceError as error:
             raise SourceError(f"{self.repo} is not a git repository") from error
         self.repo = Path(top)
-        self._trees: dict[str, list[tuple[str, str, int]]] = {}  # by commit id: a commit's tree never changes
+        self._trees: dict[str, list[tuple[str, str]]] = {}  # by commit id: a commit's tree never changes
 
     def _git(self, *args: str, stdin: bytes | None = None) -> str:
         return self._git_bytes(*args, stdin=stdin).decode("utf-8", errors="replace")
@@ -144,18 +144,32 @@ class GitSource:
         return self.read_many(ref, [path]).get(path)
 
     def read_many(self, ref: str, paths: Iterable[str]) -> Mapping[str, bytes]:
-        """Blob ids and sizes from one `ls-tree -l`, contents from one `cat-file --batch` (by id: no path
-        lookups). A blob larger than the engine accepts is never read whole: its first MAX_FILE_BYTES + 1
-        bytes say it is too large (as the service's archive reader does), so a scan's memory stays bounded."""
+        """Blob ids from one `ls-tree`, sizes from one `cat-file --batch-check`, contents from one `cat-file
+        --batch` (by id: no path lookups). A blob larger than the engine accepts is never read whole: its first
+        MAX_FILE_BYTES + 1 bytes say it is too large (as the service's archive reader does), so a scan's memory
+        stays bounded. A blob the repository lacks (a partial clone, borrowed objects) is not there."""
         wanted = set(paths)
         if not wanted:
             return {}
-        entries = [entry for entry in self._tree(ref) if entry[0] in wanted]
-        found = self._blobs({path: oid for path, oid, size in entries if size <= MAX_FILE_BYTES})
-        for path, oid, size in entries:
-            if size > MAX_FILE_BYTES:
+        entries = [(path, oid) for path, oid in self._tree(ref) if path in wanted]
+        sizes = self._sizes([oid for _, oid in entries])
+        found = self._blobs({path: oid for path, oid in entries if 0 <= sizes.get(oid, -1) <= MAX_FILE_BYTES})
+        for path, oid in entries:
+            if sizes.get(oid, -1) > MAX_FILE_BYTES:
                 found[path] = self._blob_prefix(oid, MAX_FILE_BYTES + 1)
         return found
+
+    def _sizes(self, oids: list[str]) -> dict[str, int]:
+        """Size of each blob the repository has, from one `cat-file --batch-check` (no content is read)."""
+        if not oids:
+            return {}
+        out = self._git_bytes("cat-file", "--batch-check", stdin="".join(f"{oid}\n" for oid in oids).encode())
+        sizes: dict[str, int] = {}
+        for row in out.split(b"\n"):
+            fields = row.split()
+            if len(fields) == 3 and fields[2].isdigit():  # `<oid> missing` for a blob that is not here
+                sizes[fields[0].decode()] = int(fields[2])
+        return sizes
 
     def _blob_prefix(self, oid: str, limit: int) -> bytes:
         """The first `limit` bytes of a blob; git is stopped once they are read."""
@@ -185,19 +199,20 @@ class GitSource:
             cursor += size + 1
         return result
 
-    def _tree(self, ref: str) -> list[tuple[str, str, int]]:
-        """(path, blob id, size) of every file: sizes are known before any content is read."""
+    def _tree(self, ref: str) -> list[tuple[str, str]]:
+        """(path, blob id) of every file. Not `ls-tree -l`: sizes would make git open every blob of the tree
+        (in a partial clone, fetch it), and it prints `BAD` for a blob it lacks."""
         if ref in self._trees:
             return self._trees[ref]
-        out = self._git_bytes("ls-tree", "-r", "-l", "-z", "--full-tree", ref)
+        out = self._git_bytes("ls-tree", "-r", "-z", "--full-tree", ref)
         entries = []
         for record in out.split(b"\0"):
             if not record:
                 continue
             meta, _, name = record.partition(b"\t")
-            mode, kind, oid, size = meta.split()
+            mode, kind, oid = meta.split()
             if kind == b"blob" and mode != b"120000":  # symlinks are not files to review
-                entries.append((name.decode("utf-8", errors="replace"), oid.decode(), int(size)))
+                entries.append((name.decode("utf-8", errors="replace"), oid.decode()))
         if _COMMIT_ID.fullmatch(ref):  # a branch name may move; a review asks by commit id, several times
             if len(self._trees) >= 4:
                 self._trees.clear()
@@ -205,7 +220,7 @@ class GitSource:
         return entries
 
     def list_files(self, ref: str) -> list[str]:
-        return [path for path, *_ in self._tree(ref)]
+        return [path for path, _ in self._tree(ref)]
 
 
 def added_lines_of_diff(out: bytes) -> dict[str, frozenset[int]]:

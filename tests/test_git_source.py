@@ -98,3 +98,15 @@ def test_a_scan_skips_files_over_the_size_cap_as_too_large(repo: Path) -> None:
     result = scan_commit(GitSource(repo), head)
     assert [(s.path, s.reason) for s in result.skipped] == [("data/big.csv", "larger than 1 MB")]
     assert [f.path for f in result.findings] == ["deploy.py"]
+
+
+def test_a_blob_the_repository_lacks_is_not_read_and_stops_nothing(repo: Path) -> None:
+    """A partial clone or a repository that borrows objects may list a file whose blob it does not have:
+    `ls-tree -l` would print `BAD` as its size. The other files are read as usual."""
+    sha = commit_tree(repo, files={"present.txt": "GH200\n", "absent.txt": "a blob that goes missing\n"})
+    oid = git(repo, "rev-parse", f"{sha}:absent.txt")
+    (repo / ".git" / "objects" / oid[:2] / oid[2:]).unlink()
+    source = GitSource(repo)
+    found = source.read_many(sha, ["present.txt", "absent.txt"])
+    assert found == {"present.txt": b"GH200\n"}
+    assert "absent.txt" in source.list_files(sha)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -42,6 +41,8 @@ def make_fingerprint(rule: str, path: str, evidence: str, occurrence: int = 0) -
     key = f"{rule}\x1f{path}\x1f{normalize_evidence(evidence)}"
     if occurrence:
         key += f"\x1f{occurrence}"
+    import hashlib  # here: a run with nothing to review never loads OpenSSL (~2 ms of start-up)
+
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 

@@ -3,7 +3,6 @@ commands, never a checkout, hook or anything from the repository itself."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import subprocess
@@ -21,12 +20,17 @@ _SAFE_GIT = ["git", "-c", "core.fsmonitor=false", "-c", "diff.external=", "--no-
 class GitSource:
     def __init__(self, repo: Path | str) -> None:
         self.repo = Path(repo)
-        try:
-            top = self._git("rev-parse", "--show-toplevel").strip()
-        except SourceError as error:
-            raise SourceError(f"{self.repo} is not a git repository") from error
-        self.repo = Path(top)
         self._trees: dict[str, list[tuple[str, str]]] = {}  # by commit id: a commit's tree never changes
+        self._resolved: dict[str, str] = {}  # ref -> commit, until a fetch may move refs
+        try:  # the top and HEAD in one git process (nearly every command asks for HEAD next)
+            top, head = self._git("rev-parse", "--show-toplevel", "HEAD^{commit}").splitlines()
+            self._resolved["HEAD"] = head
+        except (SourceError, ValueError):  # no commit yet, or not a repository: say which
+            try:
+                top = self._git("rev-parse", "--show-toplevel").strip()
+            except SourceError as error:
+                raise SourceError(f"{self.repo} is not a git repository") from error
+        self.repo = Path(top)
 
     def _git(self, *args: str, stdin: bytes | None = None) -> str:
         return self._git_bytes(*args, stdin=stdin).decode("utf-8", errors="replace")
@@ -45,26 +49,36 @@ class GitSource:
         return done.stdout
 
     def resolve(self, ref: str) -> str:
+        if ref in self._resolved:  # `check --base HEAD` asks for HEAD twice: one git process fewer
+            return self._resolved[ref]
         try:
-            return self._git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}").strip()
+            sha = self._git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}").strip()
         except SourceError as error:
             raise SourceError(f"unknown revision {ref!r}") from error
+        self._resolved[ref] = sha
+        return sha
 
     def default_base(self, head: str = "HEAD") -> str:
         """The merge-base of `head` with the default branch (origin's HEAD, else main, else master).
 
         In a single-branch clone (what CI checkouts make) `origin/HEAD`, when there is one, points at the
         branch that was cloned, not at the default branch: it is not used there."""
+        # Which of the candidates exist, and where origin/HEAD points, in one git process.
+        listed = self._git("for-each-ref", "--format=%(refname) %(symref)", "refs/remotes/origin/HEAD",
+                           *_DEFAULT_BRANCHES)
+        existing = {name: target for name, _, target in (line.partition(" ") for line in listed.splitlines()) if name}
         candidates = []
-        if not self.single_branch():
-            with contextlib.suppress(SourceError):
-                candidates.append(self._git("symbolic-ref", "--quiet", "refs/remotes/origin/HEAD").strip())
-        candidates += ["refs/remotes/origin/main", "refs/heads/main", "refs/remotes/origin/master", "refs/heads/master"]
+        origin_head = existing.get("refs/remotes/origin/HEAD")
+        if origin_head and not self.single_branch():
+            candidates.append(origin_head)
+        candidates += [branch for branch in _DEFAULT_BRANCHES if branch in existing]
         for branch in candidates:
             try:
-                return self._git("merge-base", branch, head).strip()
+                sha = self._git("merge-base", branch, head).strip()
             except SourceError:
                 continue
+            self._resolved[sha] = sha  # a commit already: resolving it again would be one more process
+            return sha
         if self.single_branch():
             raise SourceError("cannot find the default branch: this is a single-branch clone; pass --base, "
                               "or fetch the default branch first (git fetch origin main)")
@@ -109,6 +123,7 @@ class GitSource:
         if unshallow:
             args.append("--unshallow")
         self._git(*args, "origin", *refspecs)
+        self._resolved.clear()
 
     def changed_files(self, base: str, head: str) -> list[FileChange]:
         """Statuses from `--raw`, binary flags from `--numstat`, added lines from `-U0` hunk headers only.
@@ -239,6 +254,7 @@ def added_lines_of_diff(out: bytes) -> dict[str, frozenset[int]]:
     return {path: frozenset(lines) for path, lines in result.items()}
 
 
+_DEFAULT_BRANCHES = ("refs/remotes/origin/main", "refs/heads/main", "refs/remotes/origin/master", "refs/heads/master")
 _COMMIT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _HUNK_HEADER = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 _STATUS = {"A": "added", "D": "removed", "M": "modified", "R": "renamed", "C": "copied", "T": "changed"}

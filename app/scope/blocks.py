@@ -766,7 +766,7 @@ _INTERPRETERS = frozenset({"python", "python3", "bash", "sh", "sudo", "uv", "run
 _WORD_SPLIT = re.compile(r"[-_.]+")
 # Verbs of commands that look things up. Not `get`: `kubectl get nodes -l gpu=H100` checks the deployment.
 _QUERY_WORDS = frozenset({"check", "list", "describe", "query", "search", "lookup", "availability", "capacity",
-                          "inspect", "list-skus", "skus", "pricing", "prices"})
+                          "inspect", "skus", "pricing", "prices"})
 _ALTERNATIVE_INTRO = re.compile(
     r"\bif\s+(?:you|users?)\s+(?:would\s+like|wants?|wish|prefer)\s+to\s+(?:experiment|try|use\s+(?:a|an|the)\s+"
     r"(?:different|other))|\balternatively\b|\boptionally\b|\binstead\s+of\s+(?:the|this)\b",

@@ -3,13 +3,15 @@ commands, never a checkout, hook or anything from the repository itself."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import IO, cast
 
 from align.source import MAX_FILE_BYTES, ChangeStatus, FileChange, SourceError
 
@@ -159,59 +161,46 @@ class GitSource:
         return self.read_many(ref, [path]).get(path)
 
     def read_many(self, ref: str, paths: Iterable[str]) -> Mapping[str, bytes]:
-        """Blob ids from one `ls-tree`, sizes from one `cat-file --batch-check`, contents from one `cat-file
-        --batch` (by id: no path lookups). A blob larger than the engine accepts is never read whole: its first
-        MAX_FILE_BYTES + 1 bytes say it is too large (as the service's archive reader does), so a scan's memory
-        stays bounded. A blob the repository lacks (a partial clone, borrowed objects) is not there."""
+        """Blob ids from one `ls-tree`, contents from one `cat-file --batch` (by id: no path lookups)."""
         wanted = set(paths)
         if not wanted:
             return {}
-        entries = [(path, oid) for path, oid in self._tree(ref) if path in wanted]
-        sizes = self._sizes([oid for _, oid in entries])
-        found = self._blobs({path: oid for path, oid in entries if 0 <= sizes.get(oid, -1) <= MAX_FILE_BYTES})
-        for path, oid in entries:
-            if sizes.get(oid, -1) > MAX_FILE_BYTES:
-                found[path] = self._blob_prefix(oid, MAX_FILE_BYTES + 1)
-        return found
-
-    def _sizes(self, oids: list[str]) -> dict[str, int]:
-        """Size of each blob the repository has, from one `cat-file --batch-check` (no content is read)."""
-        if not oids:
-            return {}
-        out = self._git_bytes("cat-file", "--batch-check", stdin="".join(f"{oid}\n" for oid in oids).encode())
-        sizes: dict[str, int] = {}
-        for row in out.split(b"\n"):
-            fields = row.split()
-            if len(fields) == 3 and fields[2].isdigit():  # `<oid> missing` for a blob that is not here
-                sizes[fields[0].decode()] = int(fields[2])
-        return sizes
-
-    def _blob_prefix(self, oid: str, limit: int) -> bytes:
-        """The first `limit` bytes of a blob; git is stopped once they are read."""
-        with subprocess.Popen([*_SAFE_GIT, "cat-file", "blob", oid], cwd=self.repo, stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL, env={**os.environ, "GIT_TERMINAL_PROMPT": "0"}) as git:
-            assert git.stdout is not None
-            data = git.stdout.read(limit)
-            git.kill()
-        return data
+        return self._blobs({path: oid for path, oid in self._tree(ref) if path in wanted})
 
     def _blobs(self, blobs: Mapping[str, str]) -> dict[str, bytes]:
-        """Contents by path from blob ids, in one `cat-file --batch`."""
+        """Contents by path from blob ids, streamed from one `cat-file --batch`. A blob larger than the engine
+        accepts keeps its first MAX_FILE_BYTES + 1 bytes (enough to say it is too large, as the service's
+        archive reader does) and the rest is read past, never held: a scan's memory stays bounded. A blob the
+        repository lacks (a partial clone, borrowed objects: `<oid> missing`) is left out."""
         if not blobs:
             return {}
         order = list(blobs)
-        out = self._git_bytes("cat-file", "--batch", stdin="".join(f"{blobs[p]}\n" for p in order).encode())
+        request = "".join(f"{blobs[path]}\n" for path in order).encode()
+        try:
+            git = subprocess.Popen([*_SAFE_GIT, "cat-file", "--batch"], cwd=self.repo, stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                   env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
+        except FileNotFoundError as error:
+            raise SourceError("git is not installed") from error
+        assert git.stdin is not None and git.stdout is not None
+        writer = threading.Thread(target=_feed, args=(git.stdin, request), daemon=True)
+        writer.start()  # git answers while it reads: writing everything first could fill both pipes
         result: dict[str, bytes] = {}
-        cursor = 0
-        for path in order:
-            header_end = out.index(b"\n", cursor)
-            header = out[cursor:header_end].split()
-            cursor = header_end + 1
-            if len(header) < 3:
-                continue
-            size = int(header[2])
-            result[path] = out[cursor : cursor + size]
-            cursor += size + 1
+        try:
+            for path in order:
+                header = git.stdout.readline().split()
+                if len(header) < 3 or not header[2].isdigit():
+                    continue
+                size = int(header[2])
+                keep = min(size, MAX_FILE_BYTES + 1)
+                result[path] = git.stdout.read(keep)
+                left = size - keep + 1  # what is past the cap, and the newline after the contents
+                while left > 0 and (chunk := git.stdout.read(min(left, 1 << 20))):
+                    left -= len(chunk)
+        finally:
+            git.stdout.close()
+            git.wait()
+            writer.join()
         return result
 
     def _tree(self, ref: str) -> list[tuple[str, str]]:
@@ -252,6 +241,11 @@ def added_lines_of_diff(out: bytes) -> dict[str, frozenset[int]]:
                 start, count = int(match.group(1)), int(match.group(2) or 1)
                 current.update(range(start, start + count))
     return {path: frozenset(lines) for path, lines in result.items()}
+
+
+def _feed(pipe: IO[bytes], data: bytes) -> None:
+    with contextlib.suppress(BrokenPipeError), pipe:
+        pipe.write(data)
 
 
 _DEFAULT_BRANCHES = ("refs/remotes/origin/main", "refs/heads/main", "refs/remotes/origin/master", "refs/heads/master")

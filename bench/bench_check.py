@@ -21,25 +21,37 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate_large_pr import generate
 
 
-def _timed(cmd: list[str], cwd: Path) -> tuple[float, int, int, bytes]:
-    """Wall seconds, the child's own peak RSS in MB (wait4), exit status and standard output. The CPU
-    seconds of the child and its workers go to `_CPU` (steadier than wall time on a busy machine)."""
+class Run(NamedTuple):
+    wall: float  # seconds
+    cpu: float  # seconds of the process and its workers (steadier than wall time on a busy machine)
+    peak_mb: int  # the process's own peak RSS (wait4)
+    code: int
+    stdout: bytes
+
+
+def _timed(cmd: list[str], cwd: Path) -> Run:
     with tempfile.TemporaryFile() as out:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.DEVNULL)
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - start
-        _CPU.append(usage.ru_utime + usage.ru_stime)
         out.seek(0)
-        return elapsed, usage.ru_maxrss // 1024, os.waitstatus_to_exitcode(status), out.read()
+        return Run(elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024,
+                   os.waitstatus_to_exitcode(status), out.read())
 
 
-_CPU: list[float] = []  # CPU seconds of each `_timed` command, in order
+def _checked(cmd: list[str], cwd: Path, what: str) -> Run:
+    """An `align check` run, which must have ended with 0 or 1 (findings), else the benchmark stops."""
+    run = _timed(cmd, cwd)
+    if run.code not in (0, 1):
+        raise SystemExit(f"{what} exited {run.code}")
+    return run
 
 
 def _catalog_pattern() -> str:
@@ -72,42 +84,30 @@ def main() -> int:
             code = "import sys; from app.cli import main; sys.exit(main())"
             baseline_cmd = ["env", f"PYTHONPATH={args.baseline_tree.resolve()}", sys.executable, "-c", code,
                             *check_cmd[1:]]
-        grep_times, check_times, peaks, baseline_times = [], [], [], []
-        check_cpu: list[float] = []
-        baseline_cpu: list[float] = []
-        findings = baseline_findings = 0
+        grep_runs: list[Run] = []
+        check_runs: list[Run] = []
+        baseline_runs: list[Run] = []
         for _ in range(args.runs):
-            elapsed, _, _, _ = _timed(grep_cmd, repo)
-            grep_times.append(elapsed)
+            grep_runs.append(_timed(grep_cmd, repo))
             if baseline_cmd is not None:
-                elapsed, _, code, stdout = _timed(baseline_cmd, repo)
-                if code not in (0, 1):
-                    print(f"the baseline's align check exited {code}", file=sys.stderr)
-                    return 1
-                baseline_times.append(elapsed)
-                baseline_cpu.append(_CPU[-1])
-                baseline_findings = len(json.loads(stdout)["findings"])
-            elapsed, peak, code, stdout = _timed(check_cmd, repo)
-            if code not in (0, 1):
-                print(f"align check exited {code}", file=sys.stderr)
-                return 1
-            check_times.append(elapsed)
-            check_cpu.append(_CPU[-1])
-            peaks.append(peak)
-            findings = len(json.loads(stdout)["findings"])
-    check_s, grep_s = statistics.median(check_times), statistics.median(grep_times)
+                baseline_runs.append(_checked(baseline_cmd, repo, "the baseline's align check"))
+            check_runs.append(_checked(check_cmd, repo, "align check"))
+    findings = len(json.loads(check_runs[-1].stdout)["findings"])
+    check_s, grep_s = statistics.median(r.wall for r in check_runs), statistics.median(r.wall for r in grep_runs)
+    check_cpu = statistics.median(r.cpu for r in check_runs)
     print(f"pull request: {args.files} files, {changed} changed lines, {findings} findings")
-    print(f"align check:  {check_s:.2f} s wall (median of {args.runs}), peak RSS {max(peaks)} MB, "
-          f"{statistics.median(check_cpu):.2f} s CPU with its workers")
+    print(f"align check:  {check_s:.2f} s wall (median of {args.runs}), peak RSS "
+          f"{max(r.peak_mb for r in check_runs)} MB, {check_cpu:.2f} s CPU with its workers")
     print(f"git grep -E:  {grep_s:.3f} s wall (catalog names, same files)")
     print(f"ratio:        {check_s / grep_s:.1f}x git grep")
-    if baseline_times:
-        base_s = statistics.median(baseline_times)
+    if baseline_runs:
+        base_s = statistics.median(r.wall for r in baseline_runs)
+        base_cpu = statistics.median(r.cpu for r in baseline_runs)
+        baseline_findings = len(json.loads(baseline_runs[-1].stdout)["findings"])
         print(f"baseline:     {base_s:.2f} s wall (median of {args.runs}) for {args.baseline_tree}, "
               f"{baseline_findings} findings")
-        base_cpu = statistics.median(baseline_cpu)
         print(f"baseline CPU: {base_cpu:.2f} s with its workers")
-        print(f"vs baseline:  {check_s / base_s:.2f}x wall, {statistics.median(check_cpu) / base_cpu:.2f}x CPU")
+        print(f"vs baseline:  {check_s / base_s:.2f}x wall, {check_cpu / base_cpu:.2f}x CPU")
     return 0
 
 

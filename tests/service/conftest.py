@@ -1,17 +1,21 @@
-"""Shared fixtures for the service tests: settings, signing, an App key pair."""
+"""Shared fixtures for the service tests: settings, signing, an App key pair, a running stack."""
 
 from __future__ import annotations
 
 import functools
 import json
 import tempfile
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from align.service.settings import Settings
 from align.service.webhook import signature_for
 from align.simulator.auth import generate_app_key_pair
+
+if TYPE_CHECKING:
+    from .stack import Stack
 
 SECRET = "test-webhook-secret"
 
@@ -26,6 +30,17 @@ _key_pair = functools.cache(generate_app_key_pair)
 def app_key() -> tuple[str, str]:
     """(private PEM, public PEM) for the App's JWTs."""
     return _key_pair()
+
+
+@pytest.fixture
+def stack(app_key: tuple[str, str]) -> Iterator[Stack]:
+    """The service on the embedded queue against a GitHub simulator holding the example repository, stopped
+    after the test. A module that needs other settings defines its own `stack`."""
+    from .stack import start_stack, stop_stack  # stack.py imports this module: not at import time
+
+    running = start_stack(*app_key)
+    yield running
+    stop_stack(running)
 
 
 def make_settings(**overrides: Any) -> Settings:

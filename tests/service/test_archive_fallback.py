@@ -22,13 +22,6 @@ BIG = "# generated\n" + "x = 1\n" * 200_000  # 1.2 MB: over the contents API's 1
 FILES = {"deploy/config.py": CONFIG, "docs/serving.md": DOCS, "data/big.py": BIG}
 
 
-@pytest.fixture
-def stack(app_key: tuple[str, str]) -> Iterator[Stack]:
-    s = start_stack(*app_key)
-    yield s
-    stop_stack(s)
-
-
 def findings(stack: Stack, number: int, head: str) -> dict[str, Any]:
     """What a review concluded and posted, without what differs between two pull requests of equal content."""
     run = stack.last_run(head)

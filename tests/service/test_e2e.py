@@ -5,23 +5,12 @@ Assertions are on what the simulator holds afterwards: check runs, reviews, comm
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from align.service.github_client import TOKEN_PERMISSIONS
 from align.service.markers import FIXED_PREFIX
 
 from .stack import BOT, Stack, start_stack, stop_stack
 
 CONFIG = 'GPU_MODEL = "H200"\nGPU_MEMORY_GB = 141\n'
-
-
-@pytest.fixture
-def stack(app_key: tuple[str, str]) -> Iterator[Stack]:
-    s = start_stack(*app_key)
-    yield s
-    stop_stack(s)
 
 
 def fingerprints(stack: Stack, number: int) -> list[str]:

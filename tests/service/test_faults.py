@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -12,13 +11,6 @@ from align.service.markers import FIXED_PREFIX
 from .stack import Stack, start_stack, stop_stack
 
 CONFIG = 'GPU_MODEL = "H200"\nGPU_MEMORY_GB = 141\n'
-
-
-@pytest.fixture
-def stack(app_key: tuple[str, str]) -> Iterator[Stack]:
-    s = start_stack(*app_key)
-    yield s
-    stop_stack(s)
 
 
 def statuses(stack: Stack, method: str, suffix: str) -> list[int]:

@@ -3,21 +3,10 @@ is checked, never narrow it, and a file GitHub shows no patch for is reviewed li
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from align.simulator.diff import MAX_PATCH_BYTES
 from tests.helpers import GH200_MANIFEST
 
-from .stack import Stack, start_stack, stop_stack
-
-
-@pytest.fixture
-def stack(app_key: tuple[str, str]) -> Iterator[Stack]:
-    s = start_stack(*app_key)
-    yield s
-    stop_stack(s)
+from .stack import Stack
 
 
 def test_a_pull_request_cannot_narrow_its_deployment_to_no_files(stack: Stack) -> None:

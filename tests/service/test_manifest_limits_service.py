@@ -4,8 +4,6 @@ that made the engine's work explode (items 7 and 9) is reviewed to the end."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from tests.helpers import GH200_MANIFEST
@@ -13,14 +11,7 @@ from tests.test_bounded_globs import PATHOLOGICAL
 from tests.test_bounded_globs import _manifest as catalog_glob_manifest
 from tests.test_manifest_limits import alias_bomb, deeply_nested
 
-from .stack import Stack, start_stack, stop_stack
-
-
-@pytest.fixture
-def stack(app_key: tuple[str, str]) -> Iterator[Stack]:
-    s = start_stack(*app_key)
-    yield s
-    stop_stack(s)
+from .stack import Stack
 
 
 def _invalid(stack: Stack, align_yaml: str) -> str:

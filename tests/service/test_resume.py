@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import socket
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,20 +19,13 @@ from align.service.markers import FIXED_PREFIX, SummaryState
 from align.service.webhook import route
 from align.service.worker import WorkerDeps, handle_job
 
-from .stack import Stack, start_stack, stop_stack
+from .stack import Stack
 
 CONFIG = 'GPU_MODEL = "H200"\nGPU_MEMORY_GB = 141\n'
 
 
 class Killed(BaseException):
     """Not an Exception: nothing in the worker catches it, like SIGKILL."""
-
-
-@pytest.fixture
-def stack(app_key: tuple[str, str]) -> Iterator[Stack]:
-    s = start_stack(*app_key)
-    yield s
-    stop_stack(s)
 
 
 def _closed_url() -> str:

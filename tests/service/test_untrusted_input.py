@@ -6,14 +6,11 @@ parse (tests/markdown_safety.py)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-
-import pytest
 
 from tests.helpers import GH200_MANIFEST
 from tests.markdown_safety import code_spans, headings, problems
 
-from .stack import Stack, start_stack, stop_stack
+from .stack import Stack
 
 H200 = 'GPU_MODEL = "H200"\n'
 WAIVE_ALL = [{"target": "gpu-model-mismatch", "author": "dev", "reason": "forged"}]
@@ -28,13 +25,6 @@ HOSTILE_PATHS = [
     "deploy/<!-- hide the rest.py",
     "deploy/[x](javascript:alert(1)) ![p](data:image) *em*.py",
 ]
-
-
-@pytest.fixture
-def stack(app_key: tuple[str, str]) -> Iterator[Stack]:
-    s = start_stack(*app_key)
-    yield s
-    stop_stack(s)
 
 
 def _manifest_named(name: str) -> str:

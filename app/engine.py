@@ -9,7 +9,7 @@ import os
 import threading
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
@@ -73,7 +73,7 @@ def _collect(
             assert deadline is not None
             deadline.stop(0, total)
             return findings
-        findings.extend(_checked(ctx, rule, override))
+        findings.extend(_rule_findings(ctx, rule, override, rerun_per_file=False))
     if local:
         starts = range(0, len(ctx.files), _BATCH)
         count = _worker_count(ctx, workers)
@@ -98,7 +98,7 @@ def _batch_findings(ctx: ReviewContext, local: _LocalRules, start: int) -> list[
     batch_ctx = replace(ctx, files=batch)
     found: list[Finding] = []
     for rule, override in local:
-        found.extend(_checked(batch_ctx, rule, override))
+        found.extend(_rule_findings(batch_ctx, rule, override, rerun_per_file=True))
     for source_file in batch:
         source_file.forget_derived()
     return found
@@ -197,21 +197,83 @@ def _until_deadline(
     return results
 
 
-def _checked(ctx: ReviewContext, rule: Rule, override: str | None) -> Iterator[Finding]:
+# ---- one rule's findings: bound (spec §1b), severities applied, bounded per file
+
+MAX_FINDINGS_PER_FILE = 100  # a rule's findings in one file; past it, the rule stops reading that file
+_MAX_CANDIDATES_PER_FILE = 2_000  # what it flagged there before binding (most unbound: a catalog's rows)
+STOPPED_EVIDENCE = "align: rule stopped reading this file"
+
+
+def _rule_findings(ctx: ReviewContext, rule: Rule, override: str | None, *, rerun_per_file: bool) -> list[Finding]:
+    """`rule`'s findings on `ctx`, at most MAX_FINDINGS_PER_FILE per file, then one notice that says the
+    rule stopped reading it: a file that states the same wrong thing on every one of its lines (data, or
+    one find-and-replace away from clean) costs no more than a hundred findings, and a report of tens of
+    thousands of them would help nobody.
+
+    A rule's `check` is a generator over all its files, so stopping it in one file stops it everywhere.
+    For a file-local rule (`rerun_per_file`) the other files are then read again, one at a time, with
+    their own limits: the extra work is one batch, and only when a file was that dense. A repository-wide
+    rule is not stopped (what it reads is not `ctx.files` alone); what is past the limit is dropped."""
+    kept: list[Finding] = []
+    bound_in: Counter[str] = Counter()
+    flagged_in: Counter[str] = Counter()
+    stopped_at: dict[str, Finding] = {}
+    candidates = iter(rule.check(ctx))
+    try:
+        for finding in candidates:
+            path = finding.path
+            if path in stopped_at:
+                continue
+            checked = _checked(ctx, finding, override)
+            flagged_in[path] += 1
+            bound_in[path] += checked is not None
+            if bound_in[path] > MAX_FINDINGS_PER_FILE or flagged_in[path] > _MAX_CANDIDATES_PER_FILE:
+                stopped_at[path] = finding
+                if rerun_per_file:
+                    break
+            elif checked is not None:
+                kept.append(checked)
+    finally:
+        close = getattr(candidates, "close", None)
+        if close is not None:
+            close()  # the rule's generator stops here: nothing more of it runs
+    if rerun_per_file and stopped_at:
+        (dense,) = stopped_at
+        kept = [f for f in kept if f.path == dense]
+        for source_file in ctx.files:
+            if source_file.path != dense:
+                one_file = replace(ctx, files=(source_file,))
+                kept.extend(_rule_findings(one_file, rule, override, rerun_per_file=True))
+    kept.extend(_stopped_notice(rule, at, bound_in[path]) for path, at in stopped_at.items())
+    return kept
+
+
+def _stopped_notice(rule: Rule, at: Finding, bound: int) -> Finding:
+    return Finding(
+        rule=rule.id, severity=Severity.NOTICE, path=at.path, line=at.line, end_line=at.line,
+        message=(f"`{rule.id}` stopped reading this file here, after {min(bound, MAX_FINDINGS_PER_FILE)} "
+                 f"findings: the rest of it was not checked by this rule. A file that states the same thing "
+                 f"this often is data, or one fix applied throughout away from clean."),
+        deployment=at.deployment, in_diff=at.in_diff, evidence=STOPPED_EVIDENCE,
+        bound_by=f"the engine: at most {MAX_FINDINGS_PER_FILE} findings of a rule per file",
+    )
+
+
+def _checked(ctx: ReviewContext, finding: Finding, override: str | None) -> Finding | None:
+    """The finding bound to its deployment with its severity, or None when it does not count."""
     manifest = ctx.manifest
-    for finding in rule.check(ctx):
-        if manifest.is_ignored(finding.path) and finding.path != manifest.path:
-            continue
-        bound = _bound(ctx, finding)
-        if bound is None:
-            continue
-        unbound = bound.bound_by is not None and bound.bound_by.startswith("unbound")
-        if override is not None and not unbound:
-            bound = replace(bound, severity=Severity(override))
-        elif bound.severity is Severity.ERROR and _in_prose(ctx, bound):
-            # Spec §1b: a claim in prose or comments is reported but does not fail the check by default.
-            bound = replace(bound, severity=Severity.WARNING)
-        yield bound
+    if manifest.is_ignored(finding.path) and finding.path != manifest.path:
+        return None
+    bound = _bound(ctx, finding)
+    if bound is None:
+        return None
+    unbound = bound.bound_by is not None and bound.bound_by.startswith("unbound")
+    if override is not None and not unbound:
+        return replace(bound, severity=Severity(override))
+    if bound.severity is Severity.ERROR and _in_prose(ctx, bound):
+        # Spec §1b: a claim in prose or comments is reported but does not fail the check by default.
+        return replace(bound, severity=Severity.WARNING)
+    return bound
 
 
 def _in_prose(ctx: ReviewContext, finding: Finding) -> bool:
@@ -377,7 +439,10 @@ def _fixed_file(source_file: SourceFile, lines: list[str], changed: frozenset[in
 
 def _finding_lines(ctx: ReviewContext, rules: Sequence[Rule], fixed: SourceFile) -> _LineSet:
     fixed_ctx = replace(ctx, files=(fixed,), repository_files=lambda: iter(()))
-    return _LineSet((f.line, f.end_line) for f in _collect(fixed_ctx, rules) if f.path == fixed.path)
+    found = [f for f in _collect(fixed_ctx, rules) if f.path == fixed.path]
+    if any(f.evidence == STOPPED_EVIDENCE for f in found):
+        return _LineSet([(1, len(fixed.lines))])  # a rule stopped reading the fixed file: nothing is known clean
+    return _LineSet((f.line, f.end_line) for f in found)
 
 
 _DIFF_WINDOW = 400  # characters around the changes a suggestion is diffed over; wider: one edit span
@@ -450,6 +515,8 @@ def _fix_is_clean(
     )
     fixed_ctx = replace(ctx, files=(fixed,), repository_files=lambda: iter(()))
     for finding in _collect(fixed_ctx, rules):
-        if finding.path == fixed.path and finding.line <= new_end and finding.end_line >= start:
+        if finding.path != fixed.path:
+            continue
+        if finding.evidence == STOPPED_EVIDENCE or (finding.line <= new_end and finding.end_line >= start):
             return False
     return True

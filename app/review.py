@@ -17,7 +17,14 @@ from align.result import NO_MANIFEST_REASON, Conclusion, ReviewResult, SkippedFi
 from align.rule_api import LoadedRules, load_rules
 from align.scope.binding import FileScope, Scope
 from align.scope.profile import RepositoryProfile, repository_profile
-from align.source import MAX_FILE_BYTES, FileChange, RepoSource, added_lines_between
+from align.source import (
+    MAX_FILE_BYTES,
+    MAX_LINE_CHARS,
+    FileChange,
+    RepoSource,
+    added_lines_between,
+    without_long_lines,
+)
 
 NO_MANIFEST_HELP = (
     "No `align.yaml` was found at the repository root or in `.github/` on either side of this change, so "
@@ -54,14 +61,36 @@ def _load_effective(
 
 
 def _decode(change_path: str, data: bytes) -> tuple[str | None, str | None]:
+    """The text a review reads (lines over MAX_LINE_CHARS emptied), or None and why there is none."""
+    text, reason = _decode_lines(data)
+    return (text.text if text else None), reason
+
+
+@dataclass(frozen=True)
+class _Text:
+    text: str
+    long_lines: tuple[int, ...]  # emptied: longer than MAX_LINE_CHARS
+
+
+def _decode_lines(data: bytes) -> tuple[_Text | None, str | None]:
     if len(data) > MAX_FILE_BYTES:
         return None, f"larger than {MAX_FILE_BYTES // 1_000_000} MB"
     if b"\x00" in data[:8192]:
         return None, "binary"
     try:
-        return data.decode("utf-8"), None
+        return _Text(*without_long_lines(data.decode("utf-8"))), None
     except UnicodeDecodeError:
         return None, "not UTF-8 text"
+
+
+def _long_lines_note(long_lines: Sequence[int], changed: frozenset[int]) -> str | None:
+    """What a reviewer should know of the lines not read: only those the review would have looked at."""
+    unread = [n for n in long_lines if n in changed]
+    if not unread:
+        return None
+    shown = ", ".join(str(n) for n in unread[:5]) + (", ..." if len(unread) > 5 else "")
+    return (f"{len(unread)} line(s) longer than {MAX_LINE_CHARS:,} characters not read (line {shown}): "
+            "minified or generated data")
 
 
 def _source_files(
@@ -86,10 +115,11 @@ def _source_files(
         if data is None:
             skipped.append(SkippedFile(change.path, "could not be read"))
             continue
-        text, reason = _decode(change.path, data)
-        if text is None:
+        decoded, reason = _decode_lines(data)
+        if decoded is None:
             skipped.append(SkippedFile(change.path, reason or "unreadable"))
             continue
+        text = decoded.text
         if scan:
             changed = frozenset(range(1, text.count("\n") + 2))
         elif change.binary:
@@ -97,6 +127,9 @@ def _source_files(
         else:
             changed = change.added_lines
         files.append(SourceFile(change.path, text, changed, change.status))
+        note = _long_lines_note(decoded.long_lines, changed)
+        if note is not None:
+            skipped.append(SkippedFile(change.path, note))
     return files, skipped
 
 

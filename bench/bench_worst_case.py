@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from align.engine import run_rules
 from align.rule_api import builtin_rules
+from align.source import MAX_LINE_CHARS, without_long_lines
 from tests.helpers import GH200_MANIFEST, make_context
 
 H200_MANIFEST = (GH200_MANIFEST.replace("gpu: GH200", "gpu: H200").replace("1.49", "2.49")
@@ -84,40 +85,58 @@ def _one_line(template: str, words: list[str], fmt: dict[str, str], size: int) -
     return template.format(items=fmt["sep"].join(items))
 
 
+def _at_the_limit(line: str, size: int) -> str:
+    """`line` cut to the longest line a review reads (MAX_LINE_CHARS), repeated to `size`: the worst
+    shapes on lines that are read, where a single megabyte line is not."""
+    line = line.rstrip("\n")[: MAX_LINE_CHARS - 1]
+    return _fill(size, lambda _n: line + "\n")
+
+
 def shapes(fmt: dict[str, str], size: int) -> dict[str, tuple[dict[str, str], dict[str, str], str | None]]:
     """name -> (changed files, unchanged repository files, base manifest or None)."""
     path = fmt["path"]
+    line = MAX_LINE_CHARS
     ordinary = _fill(size, lambda n: fmt["ordinary"].format(n=n))
-    names = _one_line(fmt["list"], ["H200"], fmt, size)
-    prices = fmt["comment"].format(text=" ".join(["$2.49/hour"] * (size // 11)))
-    numbers = fmt["comment"].format(text=" ".join(["3 x 141 GB = 423 GB, 60+40+30+11 = 141 GB;"] * (size // 44)))
+    one_line = _one_line(fmt["list"], ["H200"], fmt, size)
+    names = _at_the_limit(_one_line(fmt["list"], ["H200"], fmt, line), size)
+    prices = _at_the_limit(fmt["comment"].format(text=" ".join(["$2.49/hour"] * (line // 11))), size)
+    numbers = _at_the_limit(
+        fmt["comment"].format(text=" ".join(["3 x 141 GB = 423 GB, 60+40+30+11 = 141 GB;"] * (line // 44))), size)
     suggestions = _fill(size, lambda n: fmt["assign"].format(n=n, w="H200"))
     mixed = _fill(size, lambda n: fmt["comment"].format(text=f"node {n}: H200 with 141 GB at $2.49/hour"))
-    stale_line = fmt["comment"].format(text=" ".join(["H200 with 141 GB at $2.49/hour;"] * (size // 32)))
+    stale = _at_the_limit(fmt["comment"].format(text=" ".join(["H200 with 141 GB at $2.49/hour;"] * (line // 32))),
+                          size)
     return {
         "ordinary": ({path: ordinary}, {}, None),
+        "one-line": ({path: one_line}, {}, None),
         "names": ({path: names}, {}, None),
         "prices": ({path: prices}, {}, None),
         "numbers": ({path: numbers}, {}, None),
         "suggestions": ({path: suggestions}, {}, None),
         "mixed": ({path: mixed}, {}, None),
-        "stale": ({"deploy/readme.txt": "GH200\n"}, {path: stale_line}, H200_MANIFEST),
+        "stale": ({"deploy/readme.txt": "GH200\n"}, {path: stale}, H200_MANIFEST),
     }
 
 
 def review_seconds(files: dict[str, str], repository: dict[str, str], base: str | None) -> tuple[float, int]:
-    ctx = make_context(files, repository=repository, base_manifest=base)
+    """Seconds to read the files as a review does (lines over MAX_LINE_CHARS emptied) and run every rule."""
     rules = builtin_rules()
     start = time.perf_counter()
+    files, repository = _as_read(files), _as_read(repository)
+    ctx = make_context(files, repository=repository, base_manifest=base)
     findings = run_rules(ctx, rules, workers=1)
     return time.perf_counter() - start, len(findings)
+
+
+def _as_read(files: dict[str, str]) -> dict[str, str]:
+    return {path: without_long_lines(text)[0] for path, text in files.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--only", default=",".join(FORMATS))
-    parser.add_argument("--shapes", default="names,prices,numbers,suggestions,mixed,stale")
+    parser.add_argument("--shapes", default="one-line,names,prices,numbers,suggestions,mixed,stale")
     args = parser.parse_args()
     review_seconds({"warm.py": 'GPU = "H200"\n'}, {}, None)  # imports and the catalog index, before timing
     wanted = args.shapes.split(",")

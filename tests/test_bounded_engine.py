@@ -30,13 +30,65 @@ class _Passes(BaseRule):
 
 
 def test_a_suggestion_on_every_line_is_verified_in_one_more_pass_over_the_file() -> None:
-    lines = 2_900
+    lines = 90  # under the per-file limit: every line gets its finding and its verified suggestion
     ctx = make_context({"deploy/gpus.py": "".join(f'GPU_{n} = "H200"\n' for n in range(lines))})
     _Passes.lines_read.clear()
     findings = engine.run_rules(ctx, [*builtin_rules(), _Passes()], workers=1)
     fixed = [f for f in findings if f.rule == "gpu-model-mismatch"]
     assert len(fixed) == lines and all(f.suggestion and '"GH200"' in f.suggestion for f in fixed)
     assert sum(_Passes.lines_read) <= 2 * lines  # the review, then all fixes at once (was: one pass per fix)
+
+
+def test_a_rule_stops_reading_a_file_after_its_limit_and_says_where() -> None:
+    lines = 2_900  # one suggestion per line took minutes (issue 8); now the rule stops at the limit
+    dense = "".join(f'GPU_{n} = "H200"\n' for n in range(lines))
+    ctx = make_context({"deploy/gpus.py": dense, "deploy/other.py": 'A = "H200"\nB = "GH200"\nC = "H100"\n'})
+    findings = engine.run_rules(ctx, builtin_rules(), workers=1)
+    in_dense = [f for f in findings if f.path == "deploy/gpus.py" and f.rule == "gpu-model-mismatch"]
+    limit = engine.MAX_FINDINGS_PER_FILE
+    [notice] = [f for f in in_dense if f.evidence == engine.STOPPED_EVIDENCE]
+    assert notice.severity == Severity.NOTICE and notice.line == limit + 1
+    assert f"after {limit} findings" in notice.message and "gpu-model-mismatch" in notice.message
+    real = [f for f in in_dense if f is not notice]
+    assert [f.line for f in real] == list(range(1, limit + 1))
+    assert all(f.suggestion == f'GPU_{f.line - 1} = "GH200"' for f in real)
+    # The other file of the batch is read again on its own, whole: nothing lost, nothing twice.
+    other = sorted(f.line for f in findings if f.path == "deploy/other.py" and f.rule == "gpu-model-mismatch")
+    assert other == [1, 3]
+
+
+def test_a_file_at_the_limit_is_read_whole_without_a_notice() -> None:
+    limit = engine.MAX_FINDINGS_PER_FILE
+    text = "".join(f'GPU_{n} = "H200"\n' for n in range(limit))
+    findings = engine.run_rules(make_context({"deploy/gpus.py": text}), builtin_rules(), workers=1)
+    assert not [f for f in findings if f.evidence == engine.STOPPED_EVIDENCE]
+    assert len([f for f in findings if f.rule == "gpu-model-mismatch"]) == limit
+
+
+class _EveryLine(BaseRule):
+    """Flags every line that holds "x"; suggests nothing."""
+
+    id = "every-line"
+    default_severity = Severity.WARNING
+    file_local = True
+
+    def check(self, ctx: ReviewContext) -> Iterator[Finding]:
+        for source_file in ctx.files:
+            for number, text in enumerate(source_file.lines, 1):
+                if "x" in text:
+                    yield self.finding(source_file.path, number, "x", evidence=f"x{number}")
+
+
+def test_a_fixed_file_a_rule_stopped_reading_has_no_line_known_clean() -> None:
+    """Fixes are verified by reading the fixed file: where a rule stopped, lines past it were not read."""
+    from align.context import SourceFile
+
+    ctx = make_context({"data.txt": "x\n"})
+    limit = engine.MAX_FINDINGS_PER_FILE
+    few = SourceFile("data.txt", "x\nclean\n" * 10, frozenset(range(1, 21)))
+    many = SourceFile("data.txt", "x\nclean\n" * (limit + 5), frozenset(range(1, 2 * limit + 11)))
+    assert not engine._finding_lines(ctx, [_EveryLine()], few).any_within(2, 2)
+    assert engine._finding_lines(ctx, [_EveryLine()], many).any_within(2 * limit + 10, 2 * limit + 10)
 
 
 def test_a_fix_that_leaves_its_line_dirty_is_still_dropped_when_checked_with_the_others() -> None:

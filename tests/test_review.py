@@ -134,3 +134,24 @@ def test_every_suggestion_applied_leaves_the_line_clean(tmp_path: Path, bad: str
     [finding] = review_change(source, base, head).findings
     assert finding.suggestion is not None
     assert "GGH200" not in finding.suggestion
+
+
+def test_a_line_over_the_limit_is_data_not_read_and_the_report_says_so(tmp_path: Path) -> None:
+    from align.source import MAX_LINE_CHARS
+
+    data = '"' + ", ".join(["H200"] * (MAX_LINE_CHARS // 6)) + '"'  # a minified list: one line, 4 KB+
+    source, base, head = _pr(tmp_path, {"align.yaml": GH200_MANIFEST, "gpus.py": f"DATA = {data}\n"},
+                             {"gpus.py": f'DATA = {data}\nGPU = "H200"\nMORE = {data}\n'})
+    result = review_change(source, base, head)
+    assert [(f.rule, f.line) for f in result.findings] == [("gpu-model-mismatch", 2)]
+    [skipped] = result.skipped  # line 1 did not change: only line 3 is worth a word
+    assert skipped.path == "gpus.py" and "1 line(s) longer than 4,096 characters not read (line 3)" in skipped.reason
+
+
+def test_lines_are_emptied_only_past_the_limit_and_keep_their_numbers() -> None:
+    from align.source import MAX_LINE_CHARS, without_long_lines
+
+    short = "a" * MAX_LINE_CHARS
+    assert without_long_lines(f"{short}\n{short}x\nend\n") == (f"{short}\n\nend\n", (2,))
+    assert without_long_lines("GPU: H200\n") == ("GPU: H200\n", ())
+    assert without_long_lines(short * 3) == ("", (1,))

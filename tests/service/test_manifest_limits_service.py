@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from align.engine import MAX_FINDINGS_PER_FILE
 from tests.helpers import GH200_MANIFEST
 from tests.test_bounded_globs import PATHOLOGICAL
 from tests.test_bounded_globs import _manifest as catalog_glob_manifest
@@ -48,9 +49,10 @@ def test_a_pathological_catalog_glob_does_not_hold_the_review(stack: Stack) -> N
 
 
 @pytest.mark.timeout(120)
-def test_a_file_with_a_suggestion_on_every_line_is_reviewed_to_the_end(stack: Stack) -> None:
+def test_a_file_with_a_suggestion_on_every_line_is_reviewed_up_to_the_limit_and_says_so(stack: Stack) -> None:
     lines = "".join(f'GPU_{n} = "H200"\n' for n in range(2_900))  # one review took 184 s (a re-parse per fix)
     _number, head = stack.open({"deploy/gpus.py": lines})
     run = stack.last_run(head)
     assert run.status == "completed" and run.conclusion == "failure"
-    assert run.output["title"].replace(",", "") == "2900 errors in 1 file"
+    assert run.output["title"] == f"{MAX_FINDINGS_PER_FILE} errors, 1 notice in 1 file"
+    assert "stopped reading this file here" in run.output["summary"]

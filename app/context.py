@@ -11,7 +11,7 @@ from align.catalog import Catalog, GpuMention
 from align.formats import FileFacts, extract
 from align.manifest import Deployment, EffectiveManifest, Manifest
 from align.scope.binding import FileScope, LineBinding, Scope
-from align.scope.profile import RepositoryProfile
+from align.scope.profile import PendingProfile, RepositoryProfile
 
 _T = TypeVar("_T")
 
@@ -49,8 +49,7 @@ class SourceFile:
         return value
 
     def mentions(self, catalog: Catalog) -> list[GpuMention]:
-        """`catalog.find_mentions(self.text)`, found once: the repository profile reads every changed file
-        before the rules do (and before worker processes fork, which inherit what it found)."""
+        """`catalog.find_mentions(self.text)`, found once: several rules and the repository profile read them."""
         memo = self._derived
         key = ("mentions", id(catalog))
         found = cast(tuple[Catalog, list[GpuMention]] | None, memo.get(key))
@@ -83,15 +82,17 @@ class ReviewContext:
 
     # Every path at the reviewed commit, for scope decisions that look at a file's neighbours.
     tree: Callable[[], Iterator[str]] | None = None
-    # What the repository is about: the GPU models its in-scope files name (spec §1b).
-    profile: RepositoryProfile = field(default_factory=RepositoryProfile)
+    # What the repository is about: the GPU models its in-scope files name (spec §1b). Pending: the engine
+    # works it out while the rules read the files, and decides "another target" lines afterwards.
+    profile: RepositoryProfile | PendingProfile = field(default_factory=RepositoryProfile)
     # A changed file's text before the change (None: added, or a scan): whether it was the deployment's.
     base_text: Callable[[str], str | None] | None = None
 
     @cached_property
     def scope(self) -> Scope:
         """Which file binds to which deployment (spec §1b), decided once for the review."""
-        return Scope(self.manifest, audit=self.audit, tree=self.tree, base=self.base_manifest, profile=self.profile,
+        profile = self.profile if isinstance(self.profile, RepositoryProfile) else RepositoryProfile()
+        return Scope(self.manifest, audit=self.audit, tree=self.tree, base=self.base_manifest, profile=profile,
                      base_text=self.base_text)
 
     @cached_property

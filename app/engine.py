@@ -17,10 +17,12 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from align import formats
+from align.catalog import GpuSpec
 from align.context import ReviewContext, SourceFile
 from align.deadline import Deadline, expired
 from align.findings import Finding, Severity
 from align.rule_api import Rule
+from align.scope.profile import PendingProfile, RepositoryProfile
 
 
 def run_rules(
@@ -31,7 +33,7 @@ def run_rules(
     the size of the change and the machine, see `_worker_count`; 1: this process).
     `deadline`: checked between rules and batches; once it passed, the findings so far are returned (where
     it stopped is recorded on it) and suggestions are dropped rather than offered unverified."""
-    findings = _collect(ctx, rules, workers, deadline)
+    findings, ctx = _collect_with_profile(ctx, rules, workers, deadline)
     findings = _assign_fingerprints(findings)
     if verify_suggestions and expired(deadline):
         findings = [replace(f, suggestion=None) if f.suggestion is not None else f for f in findings]
@@ -45,6 +47,10 @@ _PARALLEL_TEXT = 1_000_000  # characters to parse from which worker processes pa
 _MAX_WORKERS = 4
 
 _LocalRules = Sequence[tuple[Rule, str | None]]
+# A bound finding, and whether it is to be bound again once the repository profile is known (its block
+# names only other GPUs: another target's, if the repository names many; `LineBinder.may_be_another_target`).
+_Candidate = tuple[Finding, bool]
+_Batch = tuple[list[_Candidate], list[GpuSpec]]  # a batch's candidates, and the models its files name
 _Item = TypeVar("_Item")
 _Result = TypeVar("_Result")
 
@@ -52,28 +58,33 @@ _Result = TypeVar("_Result")
 def _collect(
     ctx: ReviewContext, rules: Sequence[Rule], workers: int | None = 1, deadline: Deadline | None = None
 ) -> list[Finding]:
-    """Every enabled rule's findings, with severity overrides and ignored paths applied.
+    return _collect_with_profile(ctx, rules, workers, deadline)[0]
+
+
+def _collect_with_profile(
+    ctx: ReviewContext, rules: Sequence[Rule], workers: int | None = 1, deadline: Deadline | None = None
+) -> tuple[list[Finding], ReviewContext]:
+    """Every enabled rule's findings, with severity overrides and ignored paths applied, and the context
+    with the repository profile worked out (when it was pending).
 
     Rules that declare `file_local = True` (a file's findings depend on that file and the manifest alone)
     run over a batch of files at a time, all of them on one batch before the next: what they derive from
     a file (`SourceFile.derived`) is then shared while it is fresh and dropped once the batch is done.
-    Batches may go to worker processes (see `_worker_count`). The other rules (repository-wide ones,
-    plugins) see every file at once, in this process, first: whatever they parse is then not parsed
-    again. Only the order in which findings come out differs from one pass per rule, and it is the same
-    on every run (batch order, whatever the workers do); the engine sorts them anyway.
+    Batches may go to worker processes (see `_worker_count`). A pending profile is finished from what the
+    batches' files name (their mentions are found by the rules anyway, in parallel), and findings in
+    blocks of another target are dropped then. The other rules (repository-wide ones, plugins) see every
+    file at once, in this process, after that, with the profile. Only the order in which findings come
+    out differs from one pass per rule, and it is the same on every run (batch order, whatever the
+    workers do); the engine sorts them anyway.
     """
     manifest = ctx.manifest
     enabled = [(rule, override) for rule in rules if (override := manifest.severity_override(rule.id)) != "off"]
     local = [(rule, override) for rule, override in enabled if getattr(rule, "file_local", False) is True]
     whole = [(rule, override) for rule, override in enabled if getattr(rule, "file_local", False) is not True]
-    findings: list[Finding] = []
+    candidates: list[_Candidate] = []
+    named: list[GpuSpec] = []
     total = len(ctx.files)
-    for rule, override in whole:
-        if expired(deadline):
-            assert deadline is not None
-            deadline.stop(0, total)
-            return findings
-        findings.extend(_rule_findings(ctx, rule, override, rerun_per_file=False))
+    done = 0
     if local:
         starts = range(0, len(ctx.files), _BATCH)
         count = _worker_count(ctx, workers)
@@ -86,22 +97,59 @@ def _collect(
                 if expired(deadline):
                     break
                 batches.append(_batch_findings(ctx, local, start))
-        findings.extend(finding for batch in batches for finding in batch)
+        for batch_candidates, batch_named in batches:
+            candidates.extend(batch_candidates)
+            named.extend(batch_named)
         done = min(len(batches) * _BATCH, total)
-        if deadline is not None and done < total:
+    else:
+        done = total
+    if isinstance(ctx.profile, PendingProfile):
+        ctx = replace(ctx, profile=ctx.profile.finish(named))
+    findings = _resolved(ctx, candidates)
+    if deadline is not None and done < total:
+        deadline.stop(done, total)
+    for rule, override in whole:
+        if expired(deadline):
+            assert deadline is not None
             deadline.stop(done, total)
+            break
+        findings.extend(_resolved(ctx, _rule_findings(ctx, rule, override, rerun_per_file=False)))
+    return findings, ctx
+
+
+def _resolved(ctx: ReviewContext, candidates: Iterable[_Candidate]) -> list[Finding]:
+    """The candidates' findings, less those bound again with the profile and found in a block of another
+    target (in an audit: kept as notices that say so)."""
+    profile = ctx.profile
+    multi_target = isinstance(profile, RepositoryProfile) and profile.multi_target
+    findings: list[Finding] = []
+    for finding, again in candidates:
+        source_file = ctx.files_by_path.get(finding.path)
+        deployment = ctx.deployment_for(finding.path) if again and multi_target else None
+        if source_file is None or deployment is None:
+            findings.append(finding)
+            continue
+        line = ctx.line_binding(source_file, deployment, finding.line)
+        if line.bound:
+            findings.append(finding)
+        elif ctx.audit:
+            findings.append(replace(finding, severity=Severity.NOTICE, bound_by=f"unbound: {line.reason}"))
     return findings
 
 
-def _batch_findings(ctx: ReviewContext, local: _LocalRules, start: int) -> list[Finding]:
+def _batch_findings(ctx: ReviewContext, local: _LocalRules, start: int) -> _Batch:
     batch = ctx.files[start : start + _BATCH]
     batch_ctx = replace(ctx, files=batch)
-    found: list[Finding] = []
+    found: list[_Candidate] = []
     for rule, override in local:
         found.extend(_rule_findings(batch_ctx, rule, override, rerun_per_file=True))
+    pending = ctx.profile if isinstance(ctx.profile, PendingProfile) else None
+    named: list[GpuSpec] = []
     for source_file in batch:
+        if pending is not None:  # while the rules' mentions of the file are at hand
+            named.extend(pending.models_in(source_file.path, source_file.text, source_file.mentions(ctx.catalog)))
         source_file.forget_derived()
-    return found
+    return found, named
 
 
 # ---- worker processes
@@ -148,7 +196,7 @@ def _start_worker(job: dict[str, Any]) -> None:
     _WORKER.update(job)
 
 
-def _worker_batch(start: int) -> list[Finding]:
+def _worker_batch(start: int) -> _Batch:
     return _batch_findings(_WORKER["ctx"], _WORKER["local"], start)
 
 
@@ -204,7 +252,9 @@ _MAX_CANDIDATES_PER_FILE = 2_000  # what it flagged there before binding (most u
 STOPPED_EVIDENCE = "align: rule stopped reading this file"
 
 
-def _rule_findings(ctx: ReviewContext, rule: Rule, override: str | None, *, rerun_per_file: bool) -> list[Finding]:
+def _rule_findings(
+    ctx: ReviewContext, rule: Rule, override: str | None, *, rerun_per_file: bool
+) -> list[_Candidate]:
     """`rule`'s findings on `ctx`, at most MAX_FINDINGS_PER_FILE per file, then one notice that says the
     rule stopped reading it: a file that states the same wrong thing on every one of its lines (data, or
     one find-and-replace away from clean) costs no more than a hundred findings, and a report of tens of
@@ -214,7 +264,7 @@ def _rule_findings(ctx: ReviewContext, rule: Rule, override: str | None, *, reru
     For a file-local rule (`rerun_per_file`) the other files are then read again, one at a time, with
     their own limits: the extra work is one batch, and only when a file was that dense. A repository-wide
     rule is not stopped (what it reads is not `ctx.files` alone); what is past the limit is dropped."""
-    kept: list[Finding] = []
+    kept: list[_Candidate] = []
     bound_in: Counter[str] = Counter()
     flagged_in: Counter[str] = Counter()
     stopped_at: dict[str, Finding] = {}
@@ -239,12 +289,12 @@ def _rule_findings(ctx: ReviewContext, rule: Rule, override: str | None, *, reru
             close()  # the rule's generator stops here: nothing more of it runs
     if rerun_per_file and stopped_at:
         (dense,) = stopped_at
-        kept = [f for f in kept if f.path == dense]
+        kept = [c for c in kept if c[0].path == dense]
         for source_file in ctx.files:
             if source_file.path != dense:
                 one_file = replace(ctx, files=(source_file,))
                 kept.extend(_rule_findings(one_file, rule, override, rerun_per_file=True))
-    kept.extend(_stopped_notice(rule, at, bound_in[path]) for path, at in stopped_at.items())
+    kept.extend((_stopped_notice(rule, at, bound_in[path]), False) for path, at in stopped_at.items())
     return kept
 
 
@@ -259,21 +309,22 @@ def _stopped_notice(rule: Rule, at: Finding, bound: int) -> Finding:
     )
 
 
-def _checked(ctx: ReviewContext, finding: Finding, override: str | None) -> Finding | None:
+def _checked(ctx: ReviewContext, finding: Finding, override: str | None) -> _Candidate | None:
     """The finding bound to its deployment with its severity, or None when it does not count."""
     manifest = ctx.manifest
     if manifest.is_ignored(finding.path) and finding.path != manifest.path:
         return None
-    bound = _bound(ctx, finding)
-    if bound is None:
+    candidate = _bound(ctx, finding)
+    if candidate is None:
         return None
+    bound, again = candidate
     unbound = bound.bound_by is not None and bound.bound_by.startswith("unbound")
     if override is not None and not unbound:
-        return replace(bound, severity=Severity(override))
+        return replace(bound, severity=Severity(override)), again
     if bound.severity is Severity.ERROR and _in_prose(ctx, bound):
         # Spec §1b: a claim in prose or comments is reported but does not fail the check by default.
-        return replace(bound, severity=Severity.WARNING)
-    return bound
+        return replace(bound, severity=Severity.WARNING), again
+    return bound, again
 
 
 def _in_prose(ctx: ReviewContext, finding: Finding) -> bool:
@@ -284,26 +335,31 @@ def _in_prose(ctx: ReviewContext, finding: Finding) -> bool:
     return ctx.scope.is_prose(source_file.path, source_file.text, deployment, finding.line, finding.end_line)
 
 
-def _bound(ctx: ReviewContext, finding: Finding) -> Finding | None:
+def _bound(ctx: ReviewContext, finding: Finding) -> _Candidate | None:
     """The finding with what bound it (spec §1b), or None when its text is not about its deployment. In an
-    audit, unbound findings stay, as notices that say why they would not count."""
+    audit, unbound findings stay, as notices that say why they would not count. While the repository
+    profile is pending, also what would make the finding's block another target's (decided later)."""
     if finding.path == ctx.manifest.path:
-        return replace(finding, bound_by=f"the manifest: {finding.path}")
+        return replace(finding, bound_by=f"the manifest: {finding.path}"), False
     if finding.bound_by is not None:  # a repository-wide rule that read the file bound it itself
         if not finding.bound_by.startswith("unbound"):
-            return finding
-        return replace(finding, severity=Severity.NOTICE) if ctx.audit else None
+            return finding, False
+        return (replace(finding, severity=Severity.NOTICE), False) if ctx.audit else None
     scope = ctx.file_scope(finding.path)
     reason = scope.reason
     if scope.bound:
         source_file = ctx.files_by_path.get(finding.path)
         deployment = ctx.deployment_for(finding.path)
-        line = ctx.line_binding(source_file, deployment, finding.line) if source_file and deployment else None
-        if line is None or line.bound:
-            return replace(finding, bound_by=reason + (f"; {line.reason}" if line and line.reason else ""))
+        if source_file is None or deployment is None:
+            return replace(finding, bound_by=reason), False
+        line = ctx.line_binding(source_file, deployment, finding.line)
+        if line.bound:
+            again = isinstance(ctx.profile, PendingProfile) and ctx.scope.may_be_another_target(
+                source_file.path, source_file.text, deployment, finding.line)
+            return replace(finding, bound_by=reason + (f"; {line.reason}" if line.reason else "")), again
         reason = line.reason
     if ctx.audit:
-        return replace(finding, severity=Severity.NOTICE, bound_by=f"unbound: {reason}")
+        return replace(finding, severity=Severity.NOTICE, bound_by=f"unbound: {reason}"), False
     return None
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from align.catalog import Catalog, GpuMention
+from align.catalog import Catalog
 from align.context import ReviewContext, SourceFile
 from align.deadline import Deadline, expired
 from align.engine import run_rules
@@ -16,7 +16,7 @@ from align.manifest import MANIFEST_PATHS, EffectiveManifest, ManifestError, eff
 from align.result import NO_MANIFEST_REASON, Conclusion, ReviewResult, SkippedFile, conclusion_for
 from align.rule_api import LoadedRules, load_rules
 from align.scope.binding import FileScope, Scope
-from align.scope.profile import RepositoryProfile, repository_profile
+from align.scope.profile import PendingProfile
 from align.source import (
     MAX_FILE_BYTES,
     MAX_LINE_CHARS,
@@ -160,22 +160,21 @@ _PROFILE_BYTES = 64_000_000  # text read to profile a repository; beyond, the re
 def _profile(
     source: RepoSource, ref: str, effective: EffectiveManifest, files: Sequence[SourceFile],
     deadline: Deadline | None = None,
-) -> RepositoryProfile:
-    """Which GPU models the repository's in-scope files name (spec §1b: what the repository is about), from
-    the reviewed files and the rest of the tree at `ref`."""
+) -> PendingProfile:
+    """Which GPU models the repository's in-scope files name (spec §1b: what the repository is about): the
+    engine reads the reviewed files' while the rules do, then the rest of the tree at `ref` if needed."""
     manifest = effective.manifest
     scope = Scope(manifest)
-    known = {f.path: f for f in files}
-    rest = [p for p in source.list_files(ref) if p not in known and not manifest.is_ignored(p)
-            and scope.file(p).bound]  # by path first: excluded files are not read at all
+    known = {f.path for f in files}
 
-    def texts() -> Iterator[tuple[str, str]]:
-        yield from ((path, f.text) for path, f in known.items())
+    def rest() -> Iterator[tuple[str, str]]:
+        paths = [p for p in source.list_files(ref) if p not in known and not manifest.is_ignored(p)
+                 and scope.file(p).bound]  # by path first: excluded files are not read at all
         budget = _PROFILE_BYTES
-        for start in range(0, len(rest), 500):
+        for start in range(0, len(paths), 500):
             if expired(deadline):
                 return  # the profile of what was read; the review itself stops right after
-            contents = source.read_many(ref, rest[start : start + 500])
+            contents = source.read_many(ref, paths[start : start + 500])
             for path, data in contents.items():
                 text, _ = _decode(path, data)
                 if text is None:
@@ -188,15 +187,7 @@ def _profile(
     ours = [d.gpu for d in manifest.deployments]
     if effective.base is not None:
         ours += [d.gpu for d in effective.base.deployments]
-    def mentions_of(path: str, text: str) -> list[GpuMention]:
-        # a reviewed file keeps what was found for the rules; the rest of the tree is read only here
-        source_file = known.get(path)
-        if source_file is not None:
-            return source_file.mentions(manifest.catalog)
-        return manifest.catalog.find_mentions(text)
-
-    return repository_profile(texts(), manifest.catalog, ours, lambda path, text: scope.file(path, text).bound,
-                              mentions_of)
+    return PendingProfile(manifest.catalog, tuple(ours), lambda path, text: scope.file(path, text).bound, rest)
 
 
 def _repository_files(source: RepoSource, ref: str, effective: EffectiveManifest) -> Iterator[SourceFile]:

@@ -117,9 +117,12 @@ def _glob_nfa(pattern: str) -> Nfa:
 class _Node:
     children: dict[str, _Node] = field(default_factory=dict)
     end: bool = False
+    _depth: int = 0  # worked out once (`_emit` asks every node for it at every level above it)
 
     def depth(self) -> int:
-        return 1 + max((c.depth() for c in self.children.values()), default=0)
+        if not self._depth:
+            self._depth = 1 + max((c.depth() for c in self.children.values()), default=0)
+        return self._depth
 
 
 def _trie_regex(spellings: Iterable[str]) -> str:

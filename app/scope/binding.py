@@ -66,6 +66,11 @@ class Scope:
         """Whether `line` of a file bound to `deployment` is about it (see `blocks.LineBinder`)."""
         return self._binder(path, text, deployment).binding(line) if line > 0 else BOUND
 
+    def may_be_another_target(self, path: str, text: str, deployment: Deployment, line: int) -> bool:
+        """Whether `line` could be another target's in a repository that names many GPU models (see
+        `blocks.LineBinder.may_be_another_target`)."""
+        return line > 0 and self._binder(path, text, deployment).may_be_another_target(line)
+
     def is_prose(self, path: str, text: str, deployment: Deployment, first: int, last: int) -> bool:
         """Whether lines `first`..`last` are prose or comments (their claims do not fail the check)."""
         return self._binder(path, text, deployment).is_prose(first, last)

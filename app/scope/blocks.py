@@ -224,16 +224,15 @@ class LineBinder:
         section that holds a line comes last."""
         if self.format == "markdown" and not self.code:
             return self._sections()
-        whole = self._elsewhere(self.text)
         if self.format == "yaml":
             documents = self._yaml_documents()
             if len(documents) > 1:
-                blocks = []
-                for first, last in documents:
-                    decided, reason = self._evidence("\n".join(self.lines[first - 1 : last]))
-                    blocks.append((first, last, reason if decided else whole))
-                return blocks
-        return [(1, len(self.lines), whole)]
+                evidence = [self._evidence("\n".join(self.lines[first - 1 : last])) for first, last in documents]
+                # The whole file's evidence only for documents that have none of their own.
+                whole = self._elsewhere(self.text) if not all(decided for decided, _ in evidence) else None
+                return [(first, last, reason if decided else whole)
+                        for (first, last), (decided, reason) in zip(documents, evidence, strict=True)]
+        return [(1, len(self.lines), self._elsewhere(self.text))]
 
     def _block_reason(self, line: int) -> str | None:
         reason = None
@@ -511,6 +510,19 @@ class LineBinder:
         describes those targets: a guide for one, an example, a product's defaults for users (spec §1b)."""
         if not self.profile.multi_target or self.explicit or self._was_ours:
             return None
+        block = self._other_target_block(line)
+        if block is None:
+            return None
+        return (f"another target: the repository names {len(self.profile.models)} or more other GPU models, and "
+                f"{block}")
+
+    def may_be_another_target(self, line: int) -> bool:
+        """Whether `line` could be another target's were the repository to name many GPU models (its block
+        names only other GPUs): the engine asks while the profile is still being worked out, and binds
+        such a line again once it is known (`scope.profile.PendingProfile`)."""
+        return not self.explicit and self._other_target_block(line) is not None
+
+    def _other_target_block(self, line: int) -> str | None:
         first, last = self._innermost_block(line)
         key = (first, last)
         found = self._single_targets.get(key)
@@ -559,8 +571,7 @@ class LineBinder:
             return None
         models = _models(mentions)
         listed = " and ".join(g.name for g in models[:3]) + (" and others" if len(models) > 3 else "")
-        return (f"another target: the repository names {len(self.profile.models)} or more other GPU models, and "
-                f"this block names only {listed}")
+        return f"this block names only {listed}"
 
     def _comment_example(self, line: int) -> str | None:
         """A line of a comment block that an earlier line of the block introduces as an example

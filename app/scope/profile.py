@@ -36,15 +36,20 @@ def repository_profile(
     ours: Iterable[GpuSpec],
     in_scope: Callable[[str, str], bool],
     mentions_of: Callable[[str, str], Iterable[GpuMention]] | None = None,
+    known: Iterable[GpuSpec] = (),
 ) -> RepositoryProfile:
     """The profile of the files given as (path, text), counting only code and configuration that is
     `in_scope(path, text)`: documents compare GPUs on purpose ("upgraded from A10 to GH200") and say little
-    about how many targets the repository serves; its code and config say it.
+    about how many targets the repository serves; its code and config say it. `known`: models other files
+    were already found to name.
 
     Reading stops once MULTI_TARGET_MODELS models are found (the profile's question is answered), and a
     file's scope is decided only when it would add a model: most files name none or known ones."""
     own = list(ours)
     models: list[GpuSpec] = []
+    for gpu in known:
+        if not _counted(gpu, [*own, *models]):
+            models.append(gpu)
     counted: set[str] = set()  # spellings already resolved to ours or a counted model
 
     find = mentions_of or (lambda _path, text: catalog.find_mentions(text))
@@ -56,19 +61,61 @@ def repository_profile(
             if spelling in counted:
                 continue
             gpu = mention.gpu
-            if any(gpu.same_model(g) or g.same_model(gpu) for g in (*own, *models, *found)):
+            if _counted(gpu, [*own, *models, *found]):
                 counted.add(spelling)
                 continue
             found.append(gpu)
         return found
 
-    for count, (path, text) in enumerate(files):
-        if count >= _MAX_FILES or len(models) >= MULTI_TARGET_MODELS:
+    remaining = iter(files)
+    for _ in range(_MAX_FILES):
+        if len(models) >= MULTI_TARGET_MODELS:
+            break  # answered: the next file is not even read
+        path, text = next(remaining, ("", ""))
+        if not path:
             break
-        if detect_format(path, text[:200]) in ("markdown", "text"):
+        if _is_document(path, text):
             continue
         found = new_models(path, text)
         if found and in_scope(path, text):
             models.extend(found)
             counted.update(f.name.lower() for f in found)
-    return RepositoryProfile(tuple(m.name for m in models))
+    return RepositoryProfile(tuple(m.name for m in models[:MULTI_TARGET_MODELS]))
+
+
+def _counted(gpu: GpuSpec, models: Iterable[GpuSpec]) -> bool:
+    return any(gpu.same_model(g) or g.same_model(gpu) for g in models)
+
+
+def _is_document(path: str, text: str) -> bool:
+    return detect_format(path, text[:200]) in ("markdown", "text")
+
+
+@dataclass(frozen=True)
+class PendingProfile:
+    """A profile worked out while the rules read the changed files, rather than by a serial pass over them
+    before the rules start (on a 3,000-file change that pass was a tenth of the review). The engine asks
+    `models_in` of each reviewed file once the rules have found its mentions (in whichever worker process
+    read it), then `finish`es with what they named: the rest of the tree is read only if that was not
+    enough. Until then, no line is another target's for want of a profile; the engine decides those
+    afterwards (`LineBinder.another_target`)."""
+
+    catalog: Catalog
+    ours: tuple[GpuSpec, ...]
+    in_scope: Callable[[str, str], bool]
+    # The rest of the repository's files as (path, text), read only when the reviewed files name too few.
+    rest: Callable[[], Iterable[tuple[str, str]]]
+
+    def models_in(self, path: str, text: str, mentions: Iterable[GpuMention]) -> list[GpuSpec]:
+        """The models other than ours that one reviewed file names, if it counts (in-scope code or config)."""
+        if _is_document(path, text):
+            return []
+        found: list[GpuSpec] = []
+        for mention in mentions:
+            if not _counted(mention.gpu, [*self.ours, *found]):
+                found.append(mention.gpu)
+        return found if found and self.in_scope(path, text) else []
+
+    def finish(self, named: Iterable[GpuSpec]) -> RepositoryProfile:
+        """The profile, from the models the reviewed files named and, if needed, the rest of the tree."""
+        return repository_profile(self.rest(), self.catalog, self.ours, self.in_scope, known=named)

@@ -601,3 +601,24 @@ def test_a_catalog_with_instance_type_globs_survives_pickling_as_review_processe
     before = manifest.catalog.find_mentions(text)
     assert [m.text for m in before] == ["x1", "qq", "xayaz"]
     assert pickle.loads(pickle.dumps(manifest.catalog)).find_mentions(text) == before
+
+
+def test_a_mention_that_stands_alone_is_never_embedded() -> None:
+    """The matcher skips `is_embedded` for whole words (most mentions): the shortcut must agree with it."""
+    import random
+
+    from align.catalog.tokens import is_embedded, stands_alone
+
+    catalog = Catalog.builtin()
+    index = catalog._index
+    rng = random.Random(5)
+    pieces = ["H100", "GH200", "A100", "L4", "p4d.24xlarge", "nvidia", "-", "_", "/", ".", " ", "\n", "#", "$",
+              "https://x/", "(", ")", '"', "80GB", "x", "8x", "DCGM", ":", "=", "sha256:", "0123456789abcdef"]
+    checked = 0
+    for _ in range(2_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 30)))
+        for start, end in index._spans(text):
+            if stands_alone(text, start, end):
+                checked += 1
+                assert not is_embedded(text, start, end, index._is_spelling), (text, start, end)
+    assert checked > 500

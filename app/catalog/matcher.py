@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from align.catalog import GpuMention, GpuSpec, MentionKind
-from align.catalog.tokens import is_embedded, is_level
+from align.catalog.tokens import is_embedded, is_level, stands_alone
 from align.linear_match import Nfa, chars
 
 _SEPARATORS = re.compile(r"[\s_\-]+")
@@ -255,9 +255,11 @@ class CatalogIndex:
             written = text[start:end]
             hit = memo[written] if written in memo else memo.setdefault(written, self.lookup(written))
             if hit is not None:
-                if is_embedded(text, start, start + len(written), self._is_spelling) or is_level(
-                        text, start, start + len(written)):
-                    continue  # `DCGM_L4_TIMEOUT`, `requirements-h200.txt`, a URL, "DCGM L4": no GPU (spec §1b)
+                end = start + len(written)
+                if not stands_alone(text, start, end) and is_embedded(text, start, end, self._is_spelling):
+                    continue  # `DCGM_L4_TIMEOUT`, `requirements-h200.txt`, a URL: no GPU (spec §1b)
+                if len(written) == 2 and is_level(text, start, end):
+                    continue  # "DCGM L4": a diagnostic level
                 found.append(GpuMention(start, start + len(written), written, hit[0], hit[1]))
         return found
 

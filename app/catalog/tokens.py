@@ -52,6 +52,11 @@ def word_around(text: str, start: int, end: int) -> tuple[int, int]:
     return left, right
 
 
+def stands_alone(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] is a whole word: what most mentions are, told without `is_embedded`."""
+    return (start == 0 or text[start - 1] in _STOP) and (end >= len(text) or text[end] in _STOP)
+
+
 def is_embedded(text: str, start: int, end: int, is_gpu: Callable[[str], bool] = lambda _: False) -> bool:
     """True when the GPU-like token text[start:end] is part of a longer word that is not about a GPU:
     a URL or its anchor, a path or file name, a hash or encoded data, a shell variable, or an identifier

@@ -9,7 +9,7 @@ from typing import ClassVar
 
 import pytest
 
-from align import engine
+from align import engine, rule_findings
 from align.context import ReviewContext
 from align.findings import Finding, Severity
 from align.rule_api import BaseRule, builtin_rules
@@ -45,8 +45,8 @@ def test_a_rule_stops_reading_a_file_after_its_limit_and_says_where() -> None:
     ctx = make_context({"deploy/gpus.py": dense, "deploy/other.py": 'A = "H200"\nB = "GH200"\nC = "H100"\n'})
     findings = engine.run_rules(ctx, builtin_rules(), workers=1)
     in_dense = [f for f in findings if f.path == "deploy/gpus.py" and f.rule == "gpu-model-mismatch"]
-    limit = engine.MAX_FINDINGS_PER_FILE
-    [notice] = [f for f in in_dense if f.evidence == engine.STOPPED_EVIDENCE]
+    limit = rule_findings.MAX_FINDINGS_PER_FILE
+    [notice] = [f for f in in_dense if f.evidence == rule_findings.STOPPED_EVIDENCE]
     assert notice.severity == Severity.NOTICE and notice.line == limit + 1
     assert f"after {limit} findings" in notice.message and "gpu-model-mismatch" in notice.message
     real = [f for f in in_dense if f is not notice]
@@ -58,10 +58,10 @@ def test_a_rule_stops_reading_a_file_after_its_limit_and_says_where() -> None:
 
 
 def test_a_file_at_the_limit_is_read_whole_without_a_notice() -> None:
-    limit = engine.MAX_FINDINGS_PER_FILE
+    limit = rule_findings.MAX_FINDINGS_PER_FILE
     text = "".join(f'GPU_{n} = "H200"\n' for n in range(limit))
     findings = engine.run_rules(make_context({"deploy/gpus.py": text}), builtin_rules(), workers=1)
-    assert not [f for f in findings if f.evidence == engine.STOPPED_EVIDENCE]
+    assert not [f for f in findings if f.evidence == rule_findings.STOPPED_EVIDENCE]
     assert len([f for f in findings if f.rule == "gpu-model-mismatch"]) == limit
 
 
@@ -84,7 +84,7 @@ def test_a_fixed_file_a_rule_stopped_reading_has_no_line_known_clean() -> None:
     from align.context import SourceFile
 
     ctx = make_context({"data.txt": "x\n"})
-    limit = engine.MAX_FINDINGS_PER_FILE
+    limit = rule_findings.MAX_FINDINGS_PER_FILE
     few = SourceFile("data.txt", "x\nclean\n" * 10, frozenset(range(1, 21)))
     many = SourceFile("data.txt", "x\nclean\n" * (limit + 5), frozenset(range(1, 2 * limit + 11)))
     assert not engine._finding_lines(ctx, [_EveryLine()], few).any_within(2, 2)

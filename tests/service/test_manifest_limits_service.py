@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from align.engine import MAX_FINDINGS_PER_FILE
+from align.rule_findings import MAX_FINDINGS_PER_FILE
 from tests.helpers import GH200_MANIFEST
 from tests.test_bounded_globs import PATHOLOGICAL
 from tests.test_bounded_globs import _manifest as catalog_glob_manifest

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 # ---------------------------------------------------------------- numbers
 
@@ -355,6 +356,7 @@ _MAX_EXPRESSION = 200
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 
 
+@lru_cache(maxsize=4096)  # the same expressions recur (one per operand unit reading, repeated figures)
 def evaluate(expression: str) -> float:
     """Value of an arithmetic expression of numbers, + - * / (also × x ÷) and parentheses.
 

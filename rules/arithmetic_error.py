@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 
 from align.context import ReviewContext, SourceFile
 from align.findings import Finding, Severity
@@ -376,6 +376,7 @@ def _in_base_unit(operand: _Operand, *, binary: bool) -> float:
     return operand.value * size if size is not None else operand.value
 
 
+@lru_cache(maxsize=4096)  # a text of figures repeats its calculations: each is parsed once
 def _parse(expr: str) -> _Expression | None:
     parts: list[str | _Operand] = []
     skeleton: list[str] = []

@@ -35,7 +35,6 @@ def repository_profile(
     catalog: Catalog,
     ours: Iterable[GpuSpec],
     in_scope: Callable[[str, str], bool],
-    mentions_of: Callable[[str, str], Iterable[GpuMention]] | None = None,
     known: Iterable[GpuSpec] = (),
 ) -> RepositoryProfile:
     """The profile of the files given as (path, text), counting only code and configuration that is
@@ -52,11 +51,9 @@ def repository_profile(
             models.append(gpu)
     counted: set[str] = set()  # spellings already resolved to ours or a counted model
 
-    find = mentions_of or (lambda _path, text: catalog.find_mentions(text))
-
     def new_models(path: str, text: str) -> list[GpuSpec]:
         found: list[GpuSpec] = []
-        for mention in find(path, text):
+        for mention in catalog.find_mentions(text):
             spelling = mention.text.lower()
             if spelling in counted:
                 continue
@@ -97,8 +94,8 @@ class PendingProfile:
     before the rules start (on a 3,000-file change that pass was a tenth of the review). The engine asks
     `models_in` of each reviewed file once the rules have found its mentions (in whichever worker process
     read it), then `finish`es with what they named: the rest of the tree is read only if that was not
-    enough. Until then, no line is another target's for want of a profile; the engine decides those
-    afterwards (`LineBinder.another_target`)."""
+    enough. Until then, no line is another target's for want of a profile; the engine binds those that
+    could be again afterwards (`LineBinder.may_be_another_target`)."""
 
     catalog: Catalog
     ours: tuple[GpuSpec, ...]

@@ -69,13 +69,18 @@ def rule_findings(
 
 
 def _stopped_notice(rule: Rule, at: Finding, bound: int) -> Finding:
+    if bound > MAX_FINDINGS_PER_FILE:
+        why = (f"after {MAX_FINDINGS_PER_FILE} findings: the rest of it was not checked by this rule. A file that "
+               f"states the same thing this often is data, or one fix applied throughout away from clean.")
+    else:  # mentions that were not claims (a catalog's rows, data): the deployment's row may lie further on
+        why = (f"after {_MAX_CANDIDATES_PER_FILE:,} mentions of which {bound} were claims about the deployment: "
+               f"the rest of it (a catalog or data, by the look of it) was not checked by this rule.")
     return Finding(
         rule=rule.id, severity=Severity.NOTICE, path=at.path, line=at.line, end_line=at.line,
-        message=(f"`{rule.id}` stopped reading this file here, after {min(bound, MAX_FINDINGS_PER_FILE)} "
-                 f"findings: the rest of it was not checked by this rule. A file that states the same thing "
-                 f"this often is data, or one fix applied throughout away from clean."),
+        message=f"`{rule.id}` stopped reading this file here, {why}",
         deployment=at.deployment, in_diff=at.in_diff, evidence=STOPPED_EVIDENCE,
-        bound_by=f"the engine: at most {MAX_FINDINGS_PER_FILE} findings of a rule per file",
+        bound_by=(f"the engine: at most {MAX_FINDINGS_PER_FILE} findings and {_MAX_CANDIDATES_PER_FILE:,} "
+                  "mentions of a rule per file"),
     )
 
 

@@ -174,3 +174,25 @@ def test_a_long_line_of_gpu_names_is_one_finding() -> None:
     findings = engine.run_rules(make_context({"docs/gpus.md": line + "\n"}), builtin_rules(), workers=1)
     [mismatch] = [f for f in findings if f.rule == "gpu-model-mismatch"]
     assert mismatch.line == 1
+
+
+class _Unbound(BaseRule):
+    """Flags every line of a file; the engine finds none of them bound (a catalog's rows, say)."""
+
+    id = "unbound-lines"
+    default_severity = Severity.WARNING
+    file_local = True
+
+    def check(self, ctx: ReviewContext) -> Iterator[Finding]:
+        for source_file in ctx.files:
+            for number in range(1, len(source_file.lines) + 1):
+                yield self.finding(source_file.path, number, "row", evidence=f"row {number}",
+                                   bound_by="unbound: a row of a catalog")
+
+
+def test_a_file_of_mentions_that_are_not_claims_is_read_up_to_its_own_limit_and_says_so() -> None:
+    ctx = make_context({"docs/catalog.md": "row\n" * 3_000})
+    found = engine.run_rules(ctx, [_Unbound()], workers=1)
+    [notice] = found
+    assert notice.line == rule_findings._MAX_CANDIDATES_PER_FILE + 1
+    assert "after 2,000 mentions of which 0 were claims" in notice.message

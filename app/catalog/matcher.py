@@ -260,7 +260,7 @@ class CatalogIndex:
                     continue  # `DCGM_L4_TIMEOUT`, `requirements-h200.txt`, a URL: no GPU (spec §1b)
                 if len(written) == 2 and is_level(text, start, end):
                     continue  # "DCGM L4": a diagnostic level
-                found.append(GpuMention(start, start + len(written), written, hit[0], hit[1]))
+                found.append(GpuMention(start, end, written, hit[0], hit[1]))
         return found
 
     def _spans(self, text: str) -> list[tuple[int, int]]:

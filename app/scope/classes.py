@@ -137,20 +137,13 @@ def _content_pattern(name: str) -> re.Pattern[str] | None:
 _HEAD = 2000  # characters of a file a content pattern looks at
 
 
-@cache
-def _any_path_pattern(classes: tuple[str, ...]) -> re.Pattern[str]:
-    """Whether any of `classes` matches a path: one search for the paths that are in scope (most)."""
-    return re.compile("|".join(f"(?:{_path_pattern(name).pattern})" for name in classes), re.IGNORECASE)
-
-
 def classify(path: str, text: str | None = None, classes: tuple[str, ...] = CLASS_NAMES) -> tuple[str, str] | None:
     """The first of `classes` that `path` (or the start of `text`) belongs to, with what matched: a
     directory (`tests/`), a file name (`uv.lock`) or the content (`--hash=sha256:`). None: in scope."""
-    if _any_path_pattern(classes).search(path) is not None:
-        for name in classes:
-            match = _path_pattern(name).search(path)
-            if match is not None:
-                return name, match.group(0).strip("/")
+    for name in classes:
+        match = _path_pattern(name).search(path)
+        if match is not None:
+            return name, match.group(0).strip("/")
     if text is not None:
         head = text[:_HEAD]
         lowered = head.lower()

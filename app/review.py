@@ -60,10 +60,10 @@ def _load_effective(
     return effective, []
 
 
-def _decode(change_path: str, data: bytes) -> tuple[str | None, str | None]:
-    """The text a review reads (lines over MAX_LINE_CHARS emptied), or None and why there is none."""
-    text, reason = _decode_lines(data)
-    return (text.text if text else None), reason
+def _decode(data: bytes) -> str | None:
+    """The text a review reads (lines over MAX_LINE_CHARS emptied), or None when there is none."""
+    text, _reason = _decode_lines(data)
+    return text.text if text else None
 
 
 @dataclass(frozen=True)
@@ -136,8 +136,7 @@ def _source_files(
 def _old_text(data: bytes | None) -> str:
     if data is None:
         return ""
-    text, _ = _decode("", data)
-    return text or ""
+    return _decode(data) or ""
 
 
 def _base_reader(source: RepoSource, base: str, changes: Sequence[FileChange]) -> Callable[[str], str | None]:
@@ -148,7 +147,7 @@ def _base_reader(source: RepoSource, base: str, changes: Sequence[FileChange]) -
     def read(path: str) -> str | None:
         if path not in memo:
             data = source.read(base, previous[path]) if path in previous else None
-            memo[path] = _decode(path, data)[0] if data is not None else None
+            memo[path] = _decode(data) if data is not None else None
         return memo[path]
 
     return read
@@ -176,7 +175,7 @@ def _profile(
                 return  # the profile of what was read; the review itself stops right after
             contents = source.read_many(ref, paths[start : start + 500])
             for path, data in contents.items():
-                text, _ = _decode(path, data)
+                text = _decode(data)
                 if text is None:
                     continue
                 budget -= len(text)
@@ -197,7 +196,7 @@ def _repository_files(source: RepoSource, ref: str, effective: EffectiveManifest
         data = contents.get(path)
         if data is None:
             continue
-        text, _ = _decode(path, data)
+        text = _decode(data)
         if text is not None:
             yield SourceFile(path, text, frozenset())
 

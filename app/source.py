@@ -18,7 +18,7 @@ MAX_LINE_CHARS = 4_096  # longer lines are data, not claims: emptied before anyt
 
 def without_long_lines(text: str) -> tuple[str, tuple[int, ...]]:
     """`text` with every line longer than MAX_LINE_CHARS emptied (line numbers stay), and those lines'
-    numbers. In 35,390 text files of the 15 repositories of bench/realworld, 155 have such a line, every
+    numbers. In 35,085 text files of the 15 repositories of bench/realworld, 155 have such a line, every
     one of them data (notebook outputs, SVG drawings, JSON request bodies, generated protobuf code, CSV,
     installers' embedded CRDs), and 4 of those lines name a GPU, all in generated launch files under
     tests/ (`python -m bench.realworld.long_lines`). Reading them is where the worst-shaped input costs

@@ -66,17 +66,20 @@ def test_a_file_at_the_limit_is_read_whole_without_a_notice() -> None:
 
 
 class _EveryLine(BaseRule):
-    """Flags every line that holds "x"; suggests nothing."""
+    """Flags every line that holds `needle`; suggests nothing. `bound_by`: what the rule says bound it."""
 
     id = "every-line"
     default_severity = Severity.WARNING
     file_local = True
+    needle: ClassVar[str] = "x"
+    bound_by: ClassVar[str | None] = None
 
     def check(self, ctx: ReviewContext) -> Iterator[Finding]:
         for source_file in ctx.files:
             for number, text in enumerate(source_file.lines, 1):
-                if "x" in text:
-                    yield self.finding(source_file.path, number, "x", evidence=f"x{number}")
+                if self.needle in text:
+                    yield self.finding(source_file.path, number, self.needle, evidence=f"{self.needle}{number}",
+                                       bound_by=self.bound_by)
 
 
 def test_a_fixed_file_a_rule_stopped_reading_has_no_line_known_clean() -> None:
@@ -176,18 +179,12 @@ def test_a_long_line_of_gpu_names_is_one_finding() -> None:
     assert mismatch.line == 1
 
 
-class _Unbound(BaseRule):
-    """Flags every line of a file; the engine finds none of them bound (a catalog's rows, say)."""
+class _Unbound(_EveryLine):
+    """Flags every row; none of them is bound (a catalog's rows, say)."""
 
     id = "unbound-lines"
-    default_severity = Severity.WARNING
-    file_local = True
-
-    def check(self, ctx: ReviewContext) -> Iterator[Finding]:
-        for source_file in ctx.files:
-            for number in range(1, len(source_file.lines) + 1):
-                yield self.finding(source_file.path, number, "row", evidence=f"row {number}",
-                                   bound_by="unbound: a row of a catalog")
+    needle = "row"
+    bound_by = "unbound: a row of a catalog"
 
 
 def test_a_file_of_mentions_that_are_not_claims_is_read_up_to_its_own_limit_and_says_so() -> None:

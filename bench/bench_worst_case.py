@@ -47,7 +47,9 @@ FORMATS: dict[str, dict[str, str]] = {
              "comment": "# {text}\n"},
     "json": {"path": "deploy/config.json", "ordinary": '  "replica_{n}": {{"cpu": 4, "gpu": "GH200"}},\n',
              "list": '{{"gpus": [{items}]}}\n', "item": '"{w}"', "sep": ", ", "assign": '{{"gpu_{n}": "{w}"}}\n',
-             "comment": '{{"description": "{text}"}}\n'},
+             "comment": '{{"description": "{text}"}}\n',
+             # The ordinary file is one JSON object, as a configuration file is (its lines alone do not parse).
+             "open": "{{\n", "close": '  "end": 0\n}}\n'},
     "markdown": {"path": "docs/deployment.md", "ordinary": "Replica {n} serves the chat model on one GH200 node.\n",
                  "list": "{items}\n", "item": "{w}", "sep": " and ", "assign": "- node {n} runs on {w}\n",
                  "comment": "{text}\n"},
@@ -96,7 +98,8 @@ def shapes(fmt: dict[str, str], size: int) -> dict[str, tuple[dict[str, str], di
     """name -> (changed files, unchanged repository files, base manifest or None)."""
     path = fmt["path"]
     line = MAX_LINE_CHARS
-    ordinary = _fill(size, lambda n: fmt["ordinary"].format(n=n))
+    opening, closing = fmt.get("open", "").format(), fmt.get("close", "").format()
+    ordinary = opening + _fill(size - len(opening) - len(closing), lambda n: fmt["ordinary"].format(n=n)) + closing
     one_line = _one_line(fmt["list"], ["H200"], fmt, size)
     names = _at_the_limit(_one_line(fmt["list"], ["H200"], fmt, line), size)
     prices = _at_the_limit(fmt["comment"].format(text=" ".join(["$2.49/hour"] * (line // 11))), size)

@@ -19,11 +19,13 @@ from align.scope.binding import FileScope, Scope
 from align.scope.profile import PendingProfile
 from align.source import (
     MAX_FILE_BYTES,
+    MAX_FILE_NUMBERS,
     MAX_LINE_CHARS,
     FileChange,
+    ReadText,
     RepoSource,
     added_lines_between,
-    without_long_lines,
+    as_read,
 )
 
 NO_MANIFEST_HELP = (
@@ -61,36 +63,35 @@ def _load_effective(
 
 
 def _decode(data: bytes) -> str | None:
-    """The text a review reads (lines over MAX_LINE_CHARS emptied), or None when there is none."""
+    """The text a review reads (what is data emptied: `as_read`), or None when there is none."""
     text, _reason = _decode_lines(data)
     return text.text if text else None
 
 
-@dataclass(frozen=True)
-class _Text:
-    text: str
-    long_lines: tuple[int, ...]  # emptied: longer than MAX_LINE_CHARS
-
-
-def _decode_lines(data: bytes) -> tuple[_Text | None, str | None]:
+def _decode_lines(data: bytes) -> tuple[ReadText | None, str | None]:
     if len(data) > MAX_FILE_BYTES:
         return None, f"larger than {MAX_FILE_BYTES // 1_000_000} MB"
     if b"\x00" in data[:8192]:
         return None, "binary"
     try:
-        return _Text(*without_long_lines(data.decode("utf-8"))), None
+        return as_read(data.decode("utf-8")), None
     except UnicodeDecodeError:
         return None, "not UTF-8 text"
 
 
-def _long_lines_note(long_lines: Sequence[int], changed: frozenset[int]) -> str | None:
+def _unread_lines_note(read: ReadText, changed: frozenset[int]) -> str | None:
     """What a reviewer should know of the lines not read: only those the review would have looked at."""
-    unread = [n for n in long_lines if n in changed]
-    if not unread:
-        return None
-    shown = ", ".join(str(n) for n in unread[:5]) + (", ..." if len(unread) > 5 else "")
-    return (f"{len(unread)} line(s) longer than {MAX_LINE_CHARS:,} characters not read (line {shown}): "
-            "minified or generated data")
+    notes = []
+    long_lines = [n for n in read.long_lines if n in changed]
+    if long_lines:
+        shown = ", ".join(str(n) for n in long_lines[:5]) + (", ..." if len(long_lines) > 5 else "")
+        notes.append(f"{len(long_lines)} line(s) longer than {MAX_LINE_CHARS:,} characters not read (line {shown}): "
+                     "minified or generated data")
+    end = read.numbers_end_at
+    if end is not None and any(n >= end for n in changed):
+        notes.append(f"not read from line {end:,} on: the file holds more than {MAX_FILE_NUMBERS:,} numbers "
+                     "(a table of data, by the look of it)")
+    return "; ".join(notes) or None
 
 
 def _source_files(
@@ -127,7 +128,7 @@ def _source_files(
         else:
             changed = change.added_lines
         files.append(SourceFile(change.path, text, changed, change.status))
-        note = _long_lines_note(decoded.long_lines, changed)
+        note = _unread_lines_note(decoded, changed)
         if note is not None:
             skipped.append(SkippedFile(change.path, note))
     return files, skipped

@@ -16,13 +16,57 @@ MAX_FILE_BYTES = 1_000_000  # larger files are skipped with a note (GitHub's con
 MAX_LINE_CHARS = 4_096  # longer lines are data, not claims: emptied before anything reads them
 
 
+MAX_FILE_NUMBERS = 30_000  # past this many numbers (digit runs: "H200", "2.49", "141") a file is data
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_DIGITS = "0123456789"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadText:
+    """A file's text as a review reads it: what is data emptied, line numbers kept."""
+
+    text: str
+    long_lines: tuple[int, ...] = ()  # emptied: longer than MAX_LINE_CHARS
+    numbers_end_at: int | None = None  # the first line not read: MAX_FILE_NUMBERS numbers came before it
+
+
+def as_read(text: str) -> ReadText:
+    """`text` with what is data rather than claims emptied, line numbers kept:
+
+    - every line longer than MAX_LINE_CHARS. In 35,085 text files of the 15 repositories of
+      bench/realworld, 155 have such a line, every one of them data (notebook outputs, SVG drawings, JSON
+      request bodies, generated protobuf code, CSV, installers' embedded CRDs), and 4 of those lines name
+      a GPU, all in generated launch files under tests/ (`python -m bench.realworld.long_lines`);
+    - every line from the one holding the file's (MAX_FILE_NUMBERS + 1)th number on. In the same files 59
+      hold more than 30,000 numbers, all of them lockfiles, vendored tables, CSV and other data; the only
+      GPU-like tokens in them are hex digits (`a40`, `t4`) of vendored Unicode tables. The most numbers in
+      a file that names GPUs as GPUs is 14,064, a generated catalog of every AWS instance type
+      (`python -m bench.realworld.long_lines --numbers`).
+
+    Reading them is where the worst-shaped input costs most: a megabyte of GPU names on one line, or of
+    figures every one of which the memory, capacity and arithmetic rules read. The budget bounds a
+    file's work by what it holds, not by its lines' shape."""
+    text, long_lines = without_long_lines(text)
+    cut = _start_of_the_line_past_the_numbers(text)
+    if cut is None:
+        return ReadText(text, long_lines)
+    return ReadText(text[:cut] + "\n" * text.count("\n", cut), long_lines, text.count("\n", 0, cut) + 1)
+
+
+def _start_of_the_line_past_the_numbers(text: str) -> int | None:
+    """Where the line holding the (MAX_FILE_NUMBERS + 1)th number of `text` starts, or None. Counting
+    digits first (ten passes in C) spares all but dense files the count of numbers."""
+    if len(text) <= MAX_FILE_NUMBERS or sum(text.count(d) for d in _DIGITS) <= MAX_FILE_NUMBERS:
+        return None
+    for count, match in enumerate(_NUMBER.finditer(text), 1):
+        if count > MAX_FILE_NUMBERS:
+            return text.rfind("\n", 0, match.start()) + 1
+    return None
+
+
 def without_long_lines(text: str) -> tuple[str, tuple[int, ...]]:
     """`text` with every line longer than MAX_LINE_CHARS emptied (line numbers stay), and those lines'
-    numbers. In 35,085 text files of the 15 repositories of bench/realworld, 155 have such a line, every
-    one of them data (notebook outputs, SVG drawings, JSON request bodies, generated protobuf code, CSV,
-    installers' embedded CRDs), and 4 of those lines name a GPU, all in generated launch files under
-    tests/ (`python -m bench.realworld.long_lines`). Reading them is where the worst-shaped input costs
-    most (a megabyte of GPU names on one line)."""
+    numbers."""
     if len(text) <= MAX_LINE_CHARS:
         return text, ()
     lines = text.split("\n")

@@ -7,6 +7,8 @@ HCL/Terraform, shell, Go), files of `--size` bytes (default 1 MB, the engine's c
 
 - ordinary: lines of that format as a repository has them, a GPU named now and then (the baseline);
 - names: one line of a wrong GPU name written over and over (a list literal, a string, a sentence);
+- words: the same with a name that holds no digit ("Grace Blackwell"), which the file's budget of numbers
+  does not count;
 - prices: one line of hourly prices (a price table: no finding, but every price is read);
 - numbers: one line of figures and calculations ("3 x 141 GB = 423 GB", "60+40+30+11 = 141");
 - suggestions: one short line per finding, each with a suggestion the engine verifies;
@@ -31,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from align.engine import run_rules
 from align.rule_api import builtin_rules
-from align.source import MAX_LINE_CHARS, without_long_lines
+from align.source import MAX_LINE_CHARS, as_read
 from tests.helpers import GH200_MANIFEST, make_context
 
 H200_MANIFEST = (GH200_MANIFEST.replace("gpu: GH200", "gpu: H200").replace("1.49", "2.49")
@@ -102,6 +104,7 @@ def shapes(fmt: dict[str, str], size: int) -> dict[str, tuple[dict[str, str], di
     ordinary = opening + _fill(size - len(opening) - len(closing), lambda n: fmt["ordinary"].format(n=n)) + closing
     one_line = _one_line(fmt["list"], ["H200"], fmt, size)
     names = _at_the_limit(_one_line(fmt["list"], ["H200"], fmt, line), size)
+    words = _at_the_limit(_one_line(fmt["list"], ["Grace Blackwell"], fmt, line), size)
     prices = _at_the_limit(fmt["comment"].format(text=" ".join(["$2.49/hour"] * (line // 11))), size)
     numbers = _at_the_limit(
         fmt["comment"].format(text=" ".join(["3 x 141 GB = 423 GB, 60+40+30+11 = 141 GB;"] * (line // 44))), size)
@@ -113,6 +116,7 @@ def shapes(fmt: dict[str, str], size: int) -> dict[str, tuple[dict[str, str], di
         "ordinary": ({path: ordinary}, {}, None),
         "one-line": ({path: one_line}, {}, None),
         "names": ({path: names}, {}, None),
+        "words": ({path: words}, {}, None),
         "prices": ({path: prices}, {}, None),
         "numbers": ({path: numbers}, {}, None),
         "suggestions": ({path: suggestions}, {}, None),
@@ -122,7 +126,7 @@ def shapes(fmt: dict[str, str], size: int) -> dict[str, tuple[dict[str, str], di
 
 
 def review_seconds(files: dict[str, str], repository: dict[str, str], base: str | None) -> tuple[float, int]:
-    """Seconds to read the files as a review does (lines over MAX_LINE_CHARS emptied) and run every rule."""
+    """Seconds to read the files as a review does (what is data emptied: `as_read`) and run every rule."""
     rules = builtin_rules()
     start = time.perf_counter()
     files, repository = _as_read(files), _as_read(repository)
@@ -131,15 +135,22 @@ def review_seconds(files: dict[str, str], repository: dict[str, str], base: str 
     return time.perf_counter() - start, len(findings)
 
 
+def _best_of(runs: int, case: tuple[dict[str, str], dict[str, str], str | None]) -> tuple[float, int]:
+    """The fastest of `runs` reviews: on a shared machine the others measure its neighbours too."""
+    results = [review_seconds(*case) for _ in range(runs)]
+    return min(seconds for seconds, _found in results), results[0][1]
+
+
 def _as_read(files: dict[str, str]) -> dict[str, str]:
-    return {path: without_long_lines(text)[0] for path, text in files.items()}
+    return {path: as_read(text).text for path, text in files.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--only", default=",".join(FORMATS))
-    parser.add_argument("--shapes", default="one-line,names,prices,numbers,suggestions,mixed,stale")
+    parser.add_argument("--shapes", default="one-line,names,words,prices,numbers,suggestions,mixed,stale")
+    parser.add_argument("--repeat", type=int, default=3, help="best of this many runs, baseline and shape alike")
     args = parser.parse_args()
     review_seconds({"warm.py": 'GPU = "H200"\n'}, {}, None)  # imports and the catalog index, before timing
     wanted = args.shapes.split(",")
@@ -149,10 +160,10 @@ def main() -> None:
     worst = 0.0
     for name in args.only.split(","):
         cases = shapes(FORMATS[name], args.size)
-        base_seconds, base_found = review_seconds(*cases["ordinary"])
+        base_seconds, base_found = _best_of(args.repeat, cases["ordinary"])
         cells = [f"{base_seconds:.2f} s ({base_found})"]
         for shape in wanted:
-            seconds, found = review_seconds(*cases[shape])
+            seconds, found = _best_of(args.repeat, cases[shape])
             ratio = seconds / base_seconds
             worst = max(worst, ratio)
             cells.append(f"{ratio:.2f}x ({found})")

@@ -119,21 +119,26 @@ class CostMismatch(BaseRule):
 
     def check(self, ctx: ReviewContext) -> Iterator[Finding]:
         for source_file, deployment in reviewed_files(ctx):
-            stated: dict[int, list[_Stated]] = {}
+            keyed: dict[int, list[_Stated]] = {}
             for assignment in changed_assignments(source_file):
-                keyed = _keyed_price(ctx, source_file, assignment)
-                if keyed is not None:
-                    stated.setdefault(assignment.line, []).append(keyed)
-            for line in changed_containing(source_file, PRICE_NEEDLES):  # other lines hold no price
-                taken = {s.digits for s in stated.get(line, [])}
-                prose = [s for s in _prose_prices(ctx, source_file, line, deployment) if s.digits not in taken]
-                stated.setdefault(line, []).extend(prose)
+                price = _keyed_price(ctx, source_file, assignment)
+                if price is not None:
+                    keyed.setdefault(assignment.line, []).append(price)
+            rows: dict[int, list[_Stated]] = {}
             for line, row in _price_rows(source_file, deployment):
-                if all(s.digits != row.digits for s in stated.get(line, [])):
-                    stated.setdefault(line, []).append(row)
-            for line in sorted(stated):
+                rows.setdefault(line, []).append(row)
+            prose_lines = set(changed_containing(source_file, PRICE_NEEDLES))  # other lines hold no price
+            # Line by line, so that a file with a wrong price on every line stops at the per-file limit
+            # rather than having every line's prose read first.
+            for line in sorted(keyed.keys() | rows.keys() | prose_lines):
+                stated = list(keyed.get(line, ()))
+                if line in prose_lines:
+                    taken = {s.digits for s in stated}
+                    stated.extend(s for s in _prose_prices(ctx, source_file, line, deployment)
+                                  if s.digits not in taken)
+                stated.extend(row for row in rows.get(line, ()) if all(s.digits != row.digits for s in stated))
                 text = source_file.line_text(line)
-                wrong = [s for s in stated[line] if not _follows(s, deployment)
+                wrong = [s for s in stated if not _follows(s, deployment)
                          and (not s.deliberate or _assumed_price(text, s, deployment) is not None)]
                 if wrong:
                     yield self._finding(source_file, line, wrong, deployment)

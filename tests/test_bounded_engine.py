@@ -39,6 +39,20 @@ def test_a_suggestion_on_every_line_is_verified_in_one_more_pass_over_the_file()
     assert sum(_Passes.lines_read) <= 2 * lines  # the review, then all fixes at once (was: one pass per fix)
 
 
+def test_a_line_too_long_to_check_at_a_glance_gets_no_suggestion_and_is_not_verified() -> None:
+    short = 'GPU = "H200"\n'
+    long_list = "GPUS = [" + ", ".join(['"H200"'] * (engine.MAX_SUGGESTED_CHARS // 8 + 1)) + "]\n"
+    assert len(long_list) > engine.MAX_SUGGESTED_CHARS
+    ctx = make_context({"deploy/gpus.py": short + long_list})
+    _Passes.lines_read.clear()
+    findings = engine.run_rules(ctx, [*builtin_rules(), _Passes()], workers=1)
+    by_line = {f.line: f for f in findings if f.rule == "gpu-model-mismatch"}
+    assert by_line[1].suggestion == 'GPU = "GH200"'
+    assert by_line[2].suggestion is None and "H200" in by_line[2].message  # reported, the fix left to the author
+    # The verification pass reads the file once for the short line's fix; the long line's was never built.
+    assert len(_Passes.lines_read) == 2
+
+
 def test_a_rule_stops_reading_a_file_after_its_limit_and_says_where() -> None:
     lines = 2_900  # one suggestion per line took minutes (issue 8); now the rule stops at the limit
     dense = "".join(f'GPU_{n} = "H200"\n' for n in range(lines))
@@ -141,12 +155,16 @@ def test_the_span_index_of_a_busy_line_answers_as_the_scan_of_every_span() -> No
 
 
 @pytest.mark.timeout(60)
-def test_a_long_line_of_wrong_prices_is_one_finding_with_every_price_fixed() -> None:
+@pytest.mark.parametrize("size", [64_000, engine.MAX_SUGGESTED_CHARS - 30])
+def test_a_long_line_of_wrong_prices_is_one_finding_with_every_price_fixed(size: int) -> None:
     sentence = "Each GH200 costs $2.49/hour. "
-    line = sentence * (64_000 // len(sentence))  # 16 KB took 3 s, 64 KB 67 s: find_prices per price
+    line = sentence * (size // len(sentence))  # 16 KB took 3 s, 64 KB 67 s: find_prices per price
     findings = engine.run_rules(make_context({"docs/cost.md": line + "\n"}), builtin_rules(), workers=1)
     [cost] = [f for f in findings if f.rule == "cost-mismatch"]
-    assert cost.suggestion == line.replace("$2.49", "$1.49")
+    if len(line) > engine.MAX_SUGGESTED_CHARS:  # too long to check at a glance: the message says what to change
+        assert cost.suggestion is None and "$2.49" in cost.message
+    else:
+        assert cost.suggestion == line.replace("$2.49", "$1.49")
 
 
 @pytest.mark.timeout(60)

@@ -148,6 +148,45 @@ def test_a_line_over_the_limit_is_data_not_read_and_the_report_says_so(tmp_path:
     assert skipped.path == "gpus.py" and "1 line(s) longer than 4,096 characters not read (line 3)" in skipped.reason
 
 
+def test_a_file_is_read_up_to_its_number_budget_and_the_report_says_where_it_stopped(tmp_path: Path) -> None:
+    from align.source import MAX_FILE_NUMBERS
+
+    rows = "".join(f"sample_{n} = {n}\n" for n in range(MAX_FILE_NUMBERS // 2))  # two numbers a row
+    source, base, head = _pr(tmp_path, {"align.yaml": GH200_MANIFEST, "data.py": rows},
+                             {"data.py": f'GPU = "H200"\n{rows}GPU_TOO = "H200"\n'})
+    result = review_change(source, base, head)
+    # Line 1 is read; the last line comes after the 30,000th number: data, not read, and said so.
+    assert [(f.rule, f.line) for f in result.findings] == [("gpu-model-mismatch", 1)]
+    [skipped] = result.skipped
+    end = MAX_FILE_NUMBERS // 2 + 1  # line 1 holds one number ("H200"), each row two
+    assert skipped.path == "data.py"
+    assert f"not read from line {end:,} on: the file holds more than {MAX_FILE_NUMBERS:,} numbers" in skipped.reason
+
+
+def test_a_change_before_the_number_budget_is_reviewed_without_a_note(tmp_path: Path) -> None:
+    from align.source import MAX_FILE_NUMBERS
+
+    rows = "".join(f"sample_{n} = {n}\n" for n in range(MAX_FILE_NUMBERS))
+    source, base, head = _pr(tmp_path, {"align.yaml": GH200_MANIFEST, "data.py": rows},
+                             {"data.py": f'GPU = "H200"\n{rows}'})
+    result = review_change(source, base, head)
+    assert [(f.rule, f.line) for f in result.findings] == [("gpu-model-mismatch", 1)]
+    assert result.skipped == ()  # the lines not read did not change: nothing to check by hand
+
+
+def test_the_number_budget_counts_numbers_not_lines_and_keeps_line_numbers() -> None:
+    from align.source import MAX_FILE_NUMBERS, as_read
+
+    few = 'GPU = "GH200"  # the serving pool\n' * (MAX_FILE_NUMBERS - 1)  # a number a line, 29,999 in all: read whole
+    assert as_read(few).numbers_end_at is None and as_read(few).text == few
+    dense = "1 2 3 4\n" * (MAX_FILE_NUMBERS // 4) + "5\n" + "tail\n"
+    read = as_read(dense)
+    assert read.numbers_end_at == MAX_FILE_NUMBERS // 4 + 1  # the line of the 30,001st number
+    assert read.text.count("\n") == dense.count("\n")  # every line keeps its number
+    assert read.text.splitlines()[-3:] == ["1 2 3 4", "", ""]
+    assert as_read("x" * 40_000).numbers_end_at is None  # long, but no numbers: the digit count spares it
+
+
 def test_lines_are_emptied_only_past_the_limit_and_keep_their_numbers() -> None:
     from align.source import MAX_LINE_CHARS, without_long_lines
 

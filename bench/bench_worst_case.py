@@ -6,9 +6,10 @@ Issue 8, item 9: no input freezes a review. For each format the engine reads (Py
 HCL/Terraform, shell, Go), files of `--size` bytes (default 1 MB, the engine's cap) in these shapes:
 
 - ordinary: lines of that format as a repository has them, a GPU named now and then (the baseline);
-- names: one line of a wrong GPU name written over and over (a list literal, a string, a sentence);
+- names: lines of a wrong GPU name written over and over (a list literal, a string, a sentence), as many
+  times as a line that makes a claim may name GPUs (MAX_MENTIONS_OF_A_CLAIM: more, and the line is data);
 - words: the same with a name that holds no digit ("Grace Blackwell"), which the file's budget of numbers
-  does not count;
+  (MAX_FILE_NUMBERS) does not count;
 - prices: one line of hourly prices (a price table: no finding, but every price is read);
 - numbers: one line of figures and calculations ("3 x 141 GB = 423 GB", "60+40+30+11 = 141");
 - suggestions: one short line per finding, each with a suggestion the engine verifies;
@@ -33,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from align.engine import run_rules
 from align.rule_api import builtin_rules
+from align.rules._text import MAX_MENTIONS_OF_A_CLAIM
 from align.source import MAX_LINE_CHARS, as_read
 from tests.helpers import GH200_MANIFEST, make_context
 
@@ -89,6 +91,11 @@ def _one_line(template: str, words: list[str], fmt: dict[str, str], size: int) -
     return template.format(items=fmt["sep"].join(items))
 
 
+def _names_line(fmt: dict[str, str], name: str) -> str:
+    """A list of `name` as long as a claim may be (MAX_MENTIONS_OF_A_CLAIM names)."""
+    return fmt["list"].format(items=fmt["sep"].join([fmt["item"].format(w=name)] * MAX_MENTIONS_OF_A_CLAIM))
+
+
 def _at_the_limit(line: str, size: int) -> str:
     """`line` cut to the longest line a review reads (MAX_LINE_CHARS), repeated to `size`: the worst
     shapes on lines that are read, where a single megabyte line is not."""
@@ -103,8 +110,8 @@ def shapes(fmt: dict[str, str], size: int) -> dict[str, tuple[dict[str, str], di
     opening, closing = fmt.get("open", "").format(), fmt.get("close", "").format()
     ordinary = opening + _fill(size - len(opening) - len(closing), lambda n: fmt["ordinary"].format(n=n)) + closing
     one_line = _one_line(fmt["list"], ["H200"], fmt, size)
-    names = _at_the_limit(_one_line(fmt["list"], ["H200"], fmt, line), size)
-    words = _at_the_limit(_one_line(fmt["list"], ["Grace Blackwell"], fmt, line), size)
+    names = _at_the_limit(_names_line(fmt, "H200"), size)
+    words = _at_the_limit(_names_line(fmt, "Grace Blackwell"), size)
     prices = _at_the_limit(fmt["comment"].format(text=" ".join(["$2.49/hour"] * (line // 11))), size)
     numbers = _at_the_limit(
         fmt["comment"].format(text=" ".join(["3 x 141 GB = 423 GB, 60+40+30+11 = 141 GB;"] * (line // 44))), size)

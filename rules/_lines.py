@@ -70,8 +70,18 @@ _PER_LINE = 8  # changed lines read one by one when fewer than 1 in this many li
 
 def _few_changed(source_file: SourceFile) -> bool:
     """A few changed lines in a large file (a small edit; each suggestion the engine verifies) are read
-    one by one: cheaper than a pass over the whole text."""
-    return len(source_file.changed_lines) * _PER_LINE < len(source_file.lines)
+    one by one: cheaper than a pass over the whole text. Few: under 1 in _PER_LINE of the file's lines, or
+    of its characters (a hundred fixed lines of a file of long lines)."""
+    changed, lines = source_file.changed_lines, source_file.lines
+    if len(changed) * _PER_LINE < len(lines):
+        return True
+    budget = len(source_file.text) // _PER_LINE
+    for line in changed:
+        if 0 < line <= len(lines):
+            budget -= len(lines[line - 1]) + 1
+            if budget < 0:
+                return False
+    return True
 
 
 def _changed_in_range(source_file: SourceFile) -> list[int]:

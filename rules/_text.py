@@ -289,18 +289,27 @@ def mentions_of(ctx: ReviewContext, text: str) -> list[GpuMention]:
 
 _URL = re.compile(r"\b(?:https?|s3|gs)://\S+")
 
+# A line naming more GPUs than this makes no claim: it is data or a catalog. The most on a line of the
+# 35,085 text files of bench/realworld is 16, a ConfigMap's list of MIG profiles
+# (`python -m bench.realworld.long_lines --mentions`); without a limit, each of a line's hundreds of names
+# would be weighed as a claim.
+MAX_MENTIONS_OF_A_CLAIM = 64
+
 
 def claimed_gpus(
     ctx: ReviewContext, source_file: SourceFile, kinds: LineKinds, line: int, target: GpuSpec
 ) -> list[GpuMention]:
     """The mentions on `line` that state a GPU other than `target` as what the code runs on.
 
-    Left out: prose that compares GPUs on purpose (comparison words, the target named on the same line,
-    two or more other models, a Markdown table that lists the target in another row), code lists and
-    lookup tables that also hold the target, and names inside URLs (a page, not hardware).
+    Left out: lines naming more than MAX_MENTIONS_OF_A_CLAIM GPUs, prose that compares GPUs on purpose
+    (comparison words, the target named on the same line, two or more other models, a Markdown table that
+    lists the target in another row), code lists and lookup tables that also hold the target, and names
+    inside URLs (a page, not hardware).
     """
     text = source_file.line_text(line)
     mentions = line_mentions(ctx, source_file, line)
+    if len(mentions) > MAX_MENTIONS_OF_A_CLAIM:
+        return []
     others = [m for m in mentions if not m.gpu.same_model(target)]
     if not others:
         return []

@@ -763,3 +763,28 @@ def test_yaml_alias_expansion_is_bounded() -> None:
               for i in range(1, 12)]
     facts = extract("bomb.yaml", "\n".join(lines) + "\n")
     assert 9 <= len(facts.assignments) <= 20_000
+
+
+def _string_end_by_character(text: str, position: int) -> int:
+    """The one-character-at-a-time reading `clike._string_end` replaced with one regex match."""
+    index = position
+    while index < len(text):
+        if text[index] == "\\":
+            index += 2
+            continue
+        if text[index] in '"\n':
+            return index
+        index += 1
+    return len(text)
+
+
+def test_a_c_string_ends_where_a_reading_one_character_at_a_time_says() -> None:
+    import random
+
+    from align.formats.clike import _string_end
+
+    rnd = random.Random(4)
+    for _ in range(50_000):  # quotes, escapes, line breaks and a backslash at the very end, in every order
+        text = "".join(rnd.choice('ab "\\\n') for _ in range(rnd.randint(0, 12)))
+        position = rnd.randint(0, len(text))
+        assert _string_end(text, position, '"', raw=False) == _string_end_by_character(text, position), (text, position)

@@ -197,6 +197,9 @@ def wide_glob_spans(text: str, globs: Sequence[Nfa]) -> list[tuple[int, int]]:
     return spans
 
 
+_WHOLE_FILE_CHARS = 8_192  # texts this long are whole files (remembered), not lines (searched each time)
+
+
 class CatalogIndex:
     """Lookups over one catalog's spellings; built once per Catalog and cached on it."""
 
@@ -206,6 +209,9 @@ class CatalogIndex:
         self._wide_globs: list[Nfa] = []  # several `*`: found in text by the NFA, not by the trie regex
         self._names: dict[str, GpuSpec] = {}  # normalized name or alias -> spec, for `nearest`
         self._memo: dict[str, tuple[GpuSpec, MentionKind] | None] = {}  # the same few spellings recur
+        # The last whole file searched, by identity: the rules (SourceFile.mentions) and the line binder
+        # search the same text object, a megabyte takes a tenth of a second, and a str cannot change.
+        self._last_file: tuple[str, tuple[GpuMention, ...]] | None = None
         # Exactly as written: a label also spelled like an alias ("NVIDIA-H200" vs the alias "NVIDIA H200")
         # normalizes to the alias' key, but written with its dashes it is the label. Case first, as
         # "NVIDIA-L4" is the product label and "nvidia-l4" the GKE node label.
@@ -247,6 +253,15 @@ class CatalogIndex:
         return None
 
     def mentions(self, text: str) -> list[GpuMention]:
+        last = self._last_file
+        if last is not None and last[0] is text:
+            return list(last[1])
+        found = self._search(text)
+        if len(text) >= _WHOLE_FILE_CHARS:
+            self._last_file = (text, tuple(found))
+        return found
+
+    def _search(self, text: str) -> list[GpuMention]:
         found = []
         memo = self._memo
         if len(memo) > 4096:  # bounded: only spellings the regex accepted get here, but text is untrusted

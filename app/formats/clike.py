@@ -65,18 +65,17 @@ def _human_text(text: str) -> list[TextSpan]:
     return spans
 
 
+# A "..." string's body: escapes (an escaped line break too) and anything but its quote or a line break.
+_STRING_BODY = re.compile(r'[^"\\\n]*(?:\\[\s\S][^"\\\n]*)*')
+
+
 def _string_end(text: str, position: int, closing: str, *, raw: bool) -> int:
-    """Where the string that starts at `position` ends (the index of its closing quote)."""
+    """Where the string that starts at `position` ends (the index of its closing quote, or of the line
+    break that ends an unterminated one-line string)."""
     if raw:
         stop = text.find(closing, position)
         return len(text) if stop < 0 else stop
-    index = position
-    while index < len(text):
-        char = text[index]
-        if char == "\\":
-            index += 2
-            continue
-        if char == '"' or char == "\n":  # an unterminated one-line string ends with its line
-            return index
-        index += 1
-    return len(text)
+    body = _STRING_BODY.match(text, position)  # it matches the empty string: never None
+    index = body.end() if body else position
+    # What stopped it: the quote, a line break, or a backslash with nothing after it (the end of the text).
+    return index if index < len(text) and text[index] != "\\" else len(text)

@@ -43,10 +43,14 @@ class _Reader:
         index = start
         text = lines[index]
         index += 1
-        while _open_quote(text) and index < len(lines) and index - start < _MAX_STRING_LINES:
+        if not text or text.isspace():
+            return index  # nothing to read (and many such lines where a review emptied data)
+        open_quote = _open_quote(text)
+        while open_quote and index < len(lines) and index - start < _MAX_STRING_LINES:
             text += "\n" + lines[index]
             index += 1
-        if _open_quote(text):
+            open_quote = _open_quote(text)
+        if open_quote:
             self.problem = self.problem or f"line {start + 1}: unterminated quote"
             text, index = lines[start], start + 1  # read on, line by line
         code, comment = _split(text)

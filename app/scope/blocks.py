@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from align.catalog import Catalog, GpuMention, GpuSpec
@@ -467,13 +467,29 @@ class LineBinder:
 
     @cached_property
     def _all_mentions(self) -> dict[int, list[GpuMention]]:
-        return self._by_line("\n".join(self.lines))
+        body = "\n".join(self.lines)
+        # Lines split at "\n" alone: the text itself has the same mentions at the same places, and the
+        # catalog has just searched that very text for the rules.
+        return self._by_line(self.text if body in (self.text, self.text[:-1]) else body)
 
     @cached_property
     def _code_mentions(self) -> dict[int, list[GpuMention]]:
         if not self.code or not self.markers:
             return self._all_mentions
-        return self._by_line("\n".join(self._code_part(t) for t in self.lines))
+        # A mention never spans a line break, so a line without a comment names what it names in the
+        # whole text; only lines with a comment are searched again without it.
+        by_line: dict[int, list[GpuMention]] = {}
+        for number, text in enumerate(self.lines, 1):
+            code = self._code_part(text)
+            if code == text:
+                found = self._all_mentions.get(number)
+            else:
+                offset = self._line_starts[number - 1]
+                found = [replace(m, start=m.start + offset, end=m.end + offset)
+                         for m in self.catalog.find_mentions(code)]
+            if found:
+                by_line[number] = found
+        return by_line
 
     def _code_part(self, text: str) -> str:
         """The line without a trailing comment (same length, so columns stay)."""

@@ -2,6 +2,7 @@
 
     python -m bench.realworld.long_lines --mirrors /work/.mirror [--limit 4096]
     python -m bench.realworld.long_lines --mirrors /work/.mirror --numbers [--limit 30000]
+    python -m bench.realworld.long_lines --mirrors /work/.mirror --mentions [--limit 64]
 
 For every repository of bench/realworld/repos at its pinned commit, of the text files under 1 MB:
 
@@ -10,7 +11,9 @@ For every repository of bench/realworld/repos at its pinned commit, of the text 
   those lines name a GPU, all in generated launch files under tests/);
 - with `--numbers`: those holding more than `--limit` numbers (MAX_FILE_NUMBERS), whether they name a GPU, and
   the most numbers a file that names a GPU holds. The measure behind reading a file only up to its
-  30,000th number.
+  30,000th number;
+- with `--mentions`: the lines (as a review reads them) naming more than `--limit` GPUs, and the most any line
+  names. The measure behind reading no claim in a line that names more than 64 (MAX_MENTIONS_OF_A_CLAIM).
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ import yaml
 
 from align.catalog import Catalog
 from align.git_source import GitSource
-from align.source import MAX_FILE_BYTES, MAX_FILE_NUMBERS, MAX_LINE_CHARS, without_long_lines
+from align.rules._text import MAX_MENTIONS_OF_A_CLAIM
+from align.source import MAX_FILE_BYTES, MAX_FILE_NUMBERS, MAX_LINE_CHARS, as_read, without_long_lines
 from bench.realworld.evaluate import Workspace
 
 REPOS = Path(__file__).resolve().parent / "repos"
@@ -91,17 +95,37 @@ def _numbers(texts: dict[tuple[str, str], str], catalog: Catalog, limit: int) ->
         print(f"  {numbers:,}  {repo}  {path}  ({', '.join(names[:6])}{', ...' if len(names) > 6 else ''})")
 
 
+def _mentions(texts: dict[tuple[str, str], str], catalog: Catalog, limit: int) -> None:
+    most: tuple[int, str, str, int] = (0, "", "", 0)
+    over = 0
+    for (repo, path), text in sorted(texts.items()):
+        read = as_read(text).text
+        if not catalog.find_mentions(read):
+            continue
+        for number, line in enumerate(read.split("\n"), 1):
+            count = len(catalog.find_mentions(line))
+            most = max(most, (count, repo, path, number))
+            if count > limit:
+                over += 1
+                print(f"{repo}  {path}:{number}  {count} GPU names")
+    print(f"{over} lines name more than {limit} GPUs; the most on one line: {most[0]} ({most[1]} {most[2]}:{most[3]})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mirrors", type=Path, required=True)
     parser.add_argument("--numbers", action="store_true", help="count numbers per file instead of line lengths")
-    parser.add_argument("--limit", type=int, help=f"default {MAX_LINE_CHARS} characters, or {MAX_FILE_NUMBERS} numbers")
+    parser.add_argument("--mentions", action="store_true", help="count GPU names per line instead of its length")
+    parser.add_argument("--limit", type=int, help=f"default {MAX_LINE_CHARS} characters, {MAX_FILE_NUMBERS} numbers "
+                        f"or {MAX_MENTIONS_OF_A_CLAIM} GPU names")
     args = parser.parse_args()
     catalog = Catalog.builtin()
     with tempfile.TemporaryDirectory() as scratch:
         texts = _all_texts(args.mirrors, Path(scratch))
     if args.numbers:
         _numbers(texts, catalog, args.limit or MAX_FILE_NUMBERS)
+    elif args.mentions:
+        _mentions(texts, catalog, args.limit or MAX_MENTIONS_OF_A_CLAIM)
     else:
         _long_lines(texts, catalog, args.limit or MAX_LINE_CHARS)
 

@@ -27,6 +27,7 @@ from align.quantities import (
 )
 from align.rule_api import BaseRule
 from align.rules._claims import (
+    KEY_MEMO,
     changed_assignments,
     default_memory_unit,
     is_table_row,
@@ -432,13 +433,13 @@ def _count_key_kind(ctx: ReviewContext, assignment: Assignment) -> str | None:
 _IF_A_GPU = "if the key names a GPU"
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=KEY_MEMO)
 def _may_state_capacity(key_path: tuple[str, ...]) -> bool:
     """False for keys that state neither a total GPU memory nor a GPU count, whatever their value."""
     return memory_key_kind_of(key_path) == "total" or _count_kind_by_name(key_path) is not None
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=KEY_MEMO)
 def _count_kind_by_name(key_path: tuple[str, ...]) -> str | None:
     """`_count_key_kind` as far as the key names alone tell (the same names recur in every file);
     `_IF_A_GPU` when it depends on whether the key is a GPU the catalog knows (`accelerators: {GH200: 8}`)."""

@@ -24,6 +24,7 @@ from align.quantities import (
 )
 from align.rule_api import BaseRule
 from align.rules._claims import (
+    KEY_MEMO,
     changed_assignments,
     column_header,
     context_words,
@@ -244,7 +245,7 @@ def _keyed_price(ctx: ReviewContext, source_file: SourceFile, assignment: Assign
                    deliberate=bool(leaf_set & _DELIBERATE))
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=KEY_MEMO)
 def _may_be_price(key_path: tuple[str, ...]) -> bool:
     """A key whose name says price or cost, and nothing that makes it another kind of price."""
     leaf_set = set(words(semantic_key_of(key_path)))

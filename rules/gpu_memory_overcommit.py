@@ -23,6 +23,7 @@ from align.quantities import (
 )
 from align.rule_api import BaseRule
 from align.rules._claims import (
+    KEY_MEMO,
     changed_in,
     default_memory_unit,
     key_shape,
@@ -260,7 +261,7 @@ class GpuMemoryOvercommit(BaseRule):
 _ALLOCATION = frozenset({"pool", "alloc", "allocation", "reserve", "reserved", "reservation", "arena", "budget"})
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=KEY_MEMO)
 def _is_gpu_allocation_key(key_path: tuple[str, ...]) -> bool:
     """A key that sizes one allocation of GPU memory: `gpu_memory_pool_size`, `cuda_mem_pool_bytes`."""
     leaf = set(words(semantic_key_of(key_path)))
@@ -268,7 +269,7 @@ def _is_gpu_allocation_key(key_path: tuple[str, ...]) -> bool:
     return gpu and bool(leaf & {"memory", "mem", "vram", "hbm"} | leaf & {"vram", "hbm"}) and bool(leaf & _ALLOCATION)
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=KEY_MEMO)
 def _is_utilization_key(key_path: tuple[str, ...]) -> bool:
     leaf = set(words(semantic_key_of(key_path)))
     return {"gpu", "memory"} <= leaf and bool(leaf & {"utilization", "util", "utilisation"})

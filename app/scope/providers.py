@@ -162,7 +162,7 @@ def _keywords(words: str) -> re.Pattern[str]:
 # Plain words one of which every provider pattern's match holds (tests/test_providers_scan.py checks).
 _TEXT_KEYWORDS = _keywords(
     "AWS Amazon EKS eksctl EC2 aws large SageMaker HyperPod GCP Google GKE gcloud google Vertex GCE Compute "
-    "gke gpu standard central east west north south Azure AKS azure az Standard_ _v OCI Oracle OKE .GPU Lambda "
+    "gke gpu_ gpu- standard central east west north south Azure AKS azure az Standard_ _v OCI Oracle OKE .GPU Lambda "
     "lambda CoreWeave coreweave RunPod runpod Nebius nebius Vast vastai Paperspace paperspace Crusoe FluidStack "
     "fluidstack DataCrunch datacrunch DigitalOcean digitalocean IBM vSphere VMware vsphere govc NVCF nvcf DGX "
     "Cloud Alibaba Aliyun aliyun"

@@ -168,8 +168,10 @@ class GpuMemoryOvercommit(BaseRule):
                 continue  # tables are read as a whole: a "current | adjusted" row is no allocation
             name = semantic_key(assignment)
             limit = declared.get(_pool_key(name))
+            if limit is None:
+                continue  # not a pool align.yaml declares: its value is not read
             pool = _as_pool(source_file, assignment, require_unit=True)
-            if limit is None or pool is None or pool.gb <= limit + 0.01:
+            if pool is None or pool.gb <= limit + 0.01:
                 continue
             flagged.add(line)
             text = source_file.line_text(line)

@@ -124,7 +124,9 @@ def _source_files(
         if scan:
             changed = frozenset(range(1, text.count("\n") + 2))
         elif change.binary:
-            changed = added_lines_between(_old_text(before.get(change.previous_path or change.path)), text)
+            # Both sides as they are: a change inside what is not read still needs its note.
+            changed = added_lines_between(_old_text(before.get(change.previous_path or change.path)),
+                                          data.decode("utf-8"))
         else:
             changed = change.added_lines
         files.append(SourceFile(change.path, text, changed, change.status))
@@ -135,9 +137,13 @@ def _source_files(
 
 
 def _old_text(data: bytes | None) -> str:
-    if data is None:
+    """A changed file's text before the change, as it is (lines of data included), or "" if none."""
+    if data is None or len(data) > MAX_FILE_BYTES or b"\x00" in data[:8192]:
         return ""
-    return _decode(data) or ""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return ""
 
 
 def _base_reader(source: RepoSource, base: str, changes: Sequence[FileChange]) -> Callable[[str], str | None]:

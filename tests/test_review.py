@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from align.findings import Waiver
 from align.git_source import GitSource
 from align.review import review_change, scan_commit
+from align.source import FileChange
 from tests.gitrepo import commit_tree, git, init_repo
 from tests.helpers import GH200_MANIFEST
 
@@ -194,3 +196,22 @@ def test_lines_are_emptied_only_past_the_limit_and_keep_their_numbers() -> None:
     assert without_long_lines(f"{short}\n{short}x\nend\n") == (f"{short}\n\nend\n", (2,))
     assert without_long_lines("GPU: H200\n") == ("GPU: H200\n", ())
     assert without_long_lines(short * 3) == ("", (1,))
+
+
+def test_a_file_without_a_patch_changed_past_its_number_budget_says_so(tmp_path: Path) -> None:
+    """GitHub leaves the patch out above about 100 KB: the lines are worked out from both sides as they are,
+    so that a change in the part not read is still named."""
+    from align.source import MAX_FILE_NUMBERS
+
+    rows = "".join(f"sample_{n} = {n}\n" for n in range(MAX_FILE_NUMBERS))  # 60,000 numbers
+    source, base, head = _pr(tmp_path, {"align.yaml": GH200_MANIFEST, "data.py": rows + "last = 1\n"},
+                             {"data.py": rows + "last = 2\n"})
+
+    class WithoutPatches(GitSource):
+        def changed_files(self, base: str, head: str) -> list[FileChange]:
+            return [replace(c, binary=True, added_lines=frozenset(), patch=None)
+                    for c in super().changed_files(base, head)]
+
+    result = review_change(WithoutPatches(source.repo), base, head)
+    [skipped] = result.skipped
+    assert skipped.path == "data.py" and f"more than {MAX_FILE_NUMBERS:,} numbers" in skipped.reason

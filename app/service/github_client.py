@@ -426,8 +426,9 @@ class RepoClient:
         return str(self._get(f"{self._base}/commits/{quote(ref, safe='')}")["sha"])
 
     def get_contents(self, path: str, ref: str) -> bytes | None:
-        """A file at `ref`, None when there is none. Over 1 MB GitHub answers 403 "too large" (see
-        github_stream.raw_contents)."""
+        """A file at `ref`, None when there is none. Over 1 MB GitHub answers 403 "too large", or with the
+        object media type a file without content (`encoding: none`), raised as the same 403 (the caller reads
+        it raw: github_stream.raw_contents)."""
         try:
             data = self._get(f"{self._base}/contents/{quote(path)}", {"ref": ref})
         except GitHubCallError as error:
@@ -436,6 +437,9 @@ class RepoClient:
             raise
         if not isinstance(data, dict) or data.get("type") != "file":
             return None  # a directory or a submodule
+        if data.get("encoding") == "none":  # 1-100 MB as the object media type answers it: no content
+            raise GitHubCallError("GET", f"{self._base}/contents/{quote(path)}", 403,
+                                  "too large for the contents API (encoding: none)")
         return base64.b64decode(data.get("content") or "")
 
     def permission(self, user: str) -> str:

@@ -165,7 +165,7 @@ def register(routes: Routes) -> None:
                 raise _blob_too_large()
             if raw:
                 return Response(data, media_type="application/vnd.github.raw")
-            obj = ctx.accepts("application/vnd.github.object")
+            obj = ctx.accepts("application/vnd.github.object") or ctx.state.contents_as_objects
             if len(data) > MAX_JSON_BLOB and not obj:
                 raise _blob_too_large()
             body = ctx.shapes.content_item(repo, commit, ref, path, data, with_content=True)

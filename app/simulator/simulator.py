@@ -115,6 +115,13 @@ class Simulator:
         with self.state.lock:
             self.state.archive_body = body
 
+    def answer_contents_as_objects(self, on: bool = True) -> None:
+        """The contents API answers as with `application/vnd.github.object` by default: a file over 1 MB comes
+        as `"encoding": "none"` and an empty `content` (what GitHub documents for that media type), rather
+        than the 403 "too large" its default media type gives today."""
+        with self.state.lock:
+            self.state.contents_as_objects = on
+
     @property
     def server_url(self) -> str:
         """Where the server itself listens (differs from base_url when a proxy is in front)."""

@@ -221,6 +221,9 @@ class State:
         self.archive_tokens: dict[str, tuple[str, str, float]] = {}  # codeload token -> (repo, sha, expiry)
         # what the archive host sends instead of an archive (garbage, a cut-off stream, a bomb); None: the archive
         self.archive_body: Callable[[bytes], bytes | Iterable[bytes]] | None = None
+        # The contents API answering as with the object media type whatever was asked: a file of 1-100 MB
+        # comes as `encoding: none` without content, not as 403 "too large" (GitHub's default today).
+        self.contents_as_objects = False
         self._diff_cache: dict[tuple[str, str, str], list[FileDiff]] = {}
 
     @staticmethod

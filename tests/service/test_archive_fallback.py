@@ -105,6 +105,21 @@ def test_archive_failure_falls_back_to_single_reads_with_the_same_findings(
     assert "unavailable" in why
 
 
+def test_a_large_file_answered_without_content_is_read_raw_not_taken_as_empty(stack: Stack) -> None:
+    """Should GitHub's contents API answer a file over 1 MB as its object media type does (`encoding: none`,
+    empty `content`) instead of 403, the file is still read raw and reported as too large, not reviewed as
+    an empty file."""
+    _number, normal = review(stack, "normal")
+    stack.sim.stop_archive_host()
+    stack.sim.answer_contents_as_objects()
+    stack.sim.reset_calls()
+    _number, fallback = review(stack, "objects")
+    assert fallback == normal and fallback["skipped"] == ["- `data/big.py`: larger than 1 MB"]
+    big = [c for c in stack.sim.calls if c.path.endswith("/contents/data/big.py")]
+    # The answer without content, then the raw read (and a 404 from the base, where the file is new).
+    assert sorted(c.status for c in big) == [200, 200, 404]
+
+
 def test_fallback_logs_why(stack: Stack, caplog: pytest.LogCaptureFixture) -> None:
     stack.sim.serve_archives_as(lambda _: gzip_bomb())
     with caplog.at_level(logging.WARNING, logger="align.source"):

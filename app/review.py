@@ -196,6 +196,17 @@ def _profile(
     return PendingProfile(manifest.catalog, tuple(ours), lambda path, text: scope.file(path, text).bound, rest)
 
 
+def _unlisted_note(source: RepoSource, ref: str) -> str | None:
+    """What a reviewer should know when the repository's other files could not be listed (a source that can
+    say so: the service's, reading through GitHub's API)."""
+    unlisted: Callable[[str], str | None] | None = getattr(source, "unlisted", None)
+    why = unlisted(ref) if unlisted is not None else None
+    if why is None:
+        return None
+    return (f"Only the changed files were read: {why}. Files outside this change were not looked at, so an old "
+            "GPU, memory or price stated elsewhere in the repository (`stale-reference`) is not listed.")
+
+
 def _repository_files(source: RepoSource, ref: str, effective: EffectiveManifest) -> Iterator[SourceFile]:
     paths = [p for p in source.list_files(ref) if not effective.manifest.is_ignored(p)]
     contents = source.read_many(ref, paths)
@@ -359,6 +370,9 @@ def _review(
         deadline.stop(0, len(files))
     findings = run_rules(ctx, rules.rules, deadline=deadline) if deadline is None or not deadline.stopped else []
     finished = finish_findings(findings, files, lambda paths: source.read_many(head_sha, paths), effective, mode)
+    unlisted = _unlisted_note(source, head_sha)
+    if unlisted:
+        notes.append(unlisted)
     stopped = deadline.stopped.describe() if deadline is not None and deadline.stopped else None
     return _finish(
         base_sha,

@@ -164,6 +164,15 @@ class GitHubSource:
         archive = self._archive(ref)
         return sorted(archive.files) if archive is not None else []
 
+    def unlisted(self, ref: str) -> str | None:
+        """Why the files of `ref` beyond the change were not listed (and so not read), or None if they were
+        or were never asked for: without the archive only the changed files are read, one by one."""
+        if ref not in self._archives or self._archives[ref] is not None:
+            return None
+        if self.limits.compressed <= 0:
+            return "reading the repository's archive is switched off (ALIGN_MAX_TARBALL_BYTES=0)"
+        return "the repository's archive could not be downloaded"
+
     def texts(self, ref: str, paths: Iterable[str]) -> dict[str, str]:
         """Head texts of already-read files for the report (no extra request)."""
         archive = self._archives.get(ref)

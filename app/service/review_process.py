@@ -27,7 +27,7 @@ from align.rule_api import LoadedRules
 from align.service.review_deadline import DeadlineOverrun, grace
 from align.source import FileChange, RepoSource
 
-_SOURCE_CALLS = frozenset({"resolve", "changed_files", "read", "read_many", "list_files"})
+_SOURCE_CALLS = frozenset({"resolve", "changed_files", "read", "read_many", "list_files", "unlisted"})
 _context_lock = threading.Lock()
 _context: Any = None
 
@@ -92,6 +92,11 @@ class _RemoteSource:
     def list_files(self, ref: str) -> list[str]:
         return list(self._call("list_files", ref))
 
+    def unlisted(self, ref: str) -> str | None:
+        """Why the files beyond the change were not listed, if the worker's source can say (GitHubSource)."""
+        value = self._call("unlisted", ref)
+        return None if value is None else str(value)
+
 
 def _child(conn: Connection, job: dict[str, Any]) -> None:
     """The review process: review_change over the remote source; sends ("result", ReviewResult) or
@@ -142,7 +147,8 @@ def review_in_process(
             _, name, args = message
             if name not in _SOURCE_CALLS:
                 raise ReviewProcessError(f"the review process asked for {name!r}")
-            mine.send(("value", getattr(source, name)(*args)))
+            call = getattr(source, name, None)  # `unlisted` is optional: a source that cannot say answers None
+            mine.send(("value", call(*args) if call is not None else None))
     finally:
         if process.is_alive():
             process.terminate()

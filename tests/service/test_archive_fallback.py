@@ -4,6 +4,7 @@ mid-review: the review still completes, with the findings of the normal path, ag
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -20,6 +21,7 @@ CONFIG = 'GPU_MODEL = "H200"\nGPU_MEMORY_GB = 141\n'
 DOCS = "# Serving\n\nWe serve on 8 x H100 80GB nodes.\n"
 BIG = "# generated\n" + "x = 1\n" * 200_000  # 1.2 MB: over the contents API's 1 MB, reported as too large
 FILES = {"deploy/config.py": CONFIG, "docs/serving.md": DOCS, "data/big.py": BIG}
+UNLISTED = "Only the changed files were read"  # the note of a review without the repository's archive
 
 
 def findings(stack: Stack, number: int, head: str) -> dict[str, Any]:
@@ -32,7 +34,11 @@ def findings(stack: Stack, number: int, head: str) -> dict[str, Any]:
                               for a in run.annotations),
         "inline": sorted((c.path, c.line, c.body) for c in stack.inline(number)),
         "skipped": [line for line in summary.splitlines() if line.startswith("- `data/big.py`")],
-        "summary": summary.replace(head, "HEAD").replace(head[:7], "HEAD"),  # the whole report, word for word
+        # The whole report, word for word, less the note a fallback adds (what it did not read).
+        "summary": re.sub(r"\n{3,}", "\n\n", "\n".join(
+            line for line in summary.replace(head, "HEAD").replace(head[:7], "HEAD").splitlines()
+            if not line.startswith(UNLISTED))),
+        "unlisted": UNLISTED in summary,
     }
 
 
@@ -97,7 +103,8 @@ def test_archive_failure_falls_back_to_single_reads_with_the_same_findings(
     stack.sim.reset_calls()
     with caplog.at_level(logging.WARNING, logger="align.source"):
         _number, fallback = review(stack, "fallback")
-    assert fallback == normal
+    assert fallback["unlisted"] and not normal["unlisted"]
+    assert {**fallback, "unlisted": False} == normal
     reads = [c.path for c in stack.sim.calls if "/contents/" in c.path]
     assert any(p.endswith("/contents/deploy/config.py") for p in reads)
     assert any(p.endswith("/contents/data/big.py") for p in reads)  # and raw, for its first megabyte
@@ -114,10 +121,20 @@ def test_a_large_file_answered_without_content_is_read_raw_not_taken_as_empty(st
     stack.sim.answer_contents_as_objects()
     stack.sim.reset_calls()
     _number, fallback = review(stack, "objects")
-    assert fallback == normal and fallback["skipped"] == ["- `data/big.py`: larger than 1 MB"]
+    assert {**fallback, "unlisted": False} == normal and fallback["skipped"] == ["- `data/big.py`: larger than 1 MB"]
     big = [c for c in stack.sim.calls if c.path.endswith("/contents/data/big.py")]
     # The answer without content, then the raw read (and a 404 from the base, where the file is new).
     assert sorted(c.status for c in big) == [200, 200, 404]
+
+
+def test_a_fallback_review_says_the_files_outside_the_change_were_not_read(stack: Stack) -> None:
+    number, head = stack.open(FILES, branch="normal")
+    assert "Only the changed files were read" not in stack.last_run(head).output["summary"]
+    stack.sim.stop_archive_host()
+    number, head = stack.open(FILES, branch="fallback")
+    for text in (stack.last_run(head).output["summary"], stack.summaries(number)[0].body):
+        assert "Only the changed files were read: the repository's archive could not be downloaded." in text
+        assert "`stale-reference`" in text
 
 
 def test_fallback_logs_why(stack: Stack, caplog: pytest.LogCaptureFixture) -> None:
@@ -145,7 +162,7 @@ def test_token_expiring_mid_review_is_renewed_once_and_the_review_completes(
     stack.sim.inject("*", request_path, expire_tokens=True)
     stack.sim.reset_calls()
     number, later = review(stack, "later")
-    assert later == normal
+    assert later == {**normal, "unlisted": request_path == r"/contents/"}  # which says it read no archive
     assert len(stack.sim.tokens()) == issued + 1  # one new token, asked for after the 401
     assert [c.status for c in stack.sim.calls if c.status == 401] == [401]
     assert len(stack.summaries(number)) == 1 and len(stack.sim.reviews(stack.repo, number)) == 1

@@ -138,7 +138,6 @@ def _bound(ctx: ReviewContext, finding: Finding) -> Candidate | None:
     return None
 
 
-
 def resolved(ctx: ReviewContext, candidates: Iterable[Candidate]) -> list[Finding]:
     """The candidates' findings, less those bound again with the profile and found in a block of another
     target (in an audit: kept as notices that say so)."""

@@ -14,10 +14,8 @@ ChangeStatus = Literal["added", "removed", "modified", "renamed", "copied", "cha
 
 MAX_FILE_BYTES = 1_000_000  # larger files are skipped with a note (GitHub's contents API limit, too)
 MAX_LINE_CHARS = 4_096  # longer lines are data, not claims: emptied before anything reads them
-
-
-MAX_FILE_NUMBERS = 30_000  # past this many numbers (digit runs: "H200", "2.49", "141") a file is data
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+MAX_FILE_NUMBERS = 30_000  # past this many NUMBERs a file is data
+NUMBER = re.compile(r"\d+(?:\.\d+)?")  # what the budget counts: digit runs ("H200", "2.49", "141")
 _DIGITS = "0123456789"
 
 
@@ -58,7 +56,7 @@ def _start_of_the_line_past_the_numbers(text: str) -> int | None:
     digits first (ten passes in C) spares all but dense files the count of numbers."""
     if len(text) <= MAX_FILE_NUMBERS or sum(text.count(d) for d in _DIGITS) <= MAX_FILE_NUMBERS:
         return None
-    for count, match in enumerate(_NUMBER.finditer(text), 1):
+    for count, match in enumerate(NUMBER.finditer(text), 1):
         if count > MAX_FILE_NUMBERS:
             return text.rfind("\n", 0, match.start()) + 1
     return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import islice
 
 from align.catalog import Catalog, GpuMention, GpuSpec
 from align.formats import detect_format
@@ -64,19 +65,16 @@ def repository_profile(
             found.append(gpu)
         return found
 
-    remaining = iter(files)
-    for _ in range(_MAX_FILES):
-        if len(models) >= MULTI_TARGET_MODELS:
-            break  # answered: the next file is not even read
-        path, text = next(remaining, ("", ""))
-        if not path:
-            break
-        if _is_document(path, text):
-            continue
-        found = new_models(path, text)
-        if found and in_scope(path, text):
-            models.extend(found)
-            counted.update(f.name.lower() for f in found)
+    if len(models) < MULTI_TARGET_MODELS:  # else the reviewed files answered it: the rest is not even listed
+        for path, text in islice(files, _MAX_FILES):
+            if _is_document(path, text):
+                continue
+            found = new_models(path, text)
+            if found and in_scope(path, text):
+                models.extend(found)
+                counted.update(f.name.lower() for f in found)
+                if len(models) >= MULTI_TARGET_MODELS:
+                    break  # answered: the next file is not even read
     return RepositoryProfile(tuple(m.name for m in models[:MULTI_TARGET_MODELS]))
 
 

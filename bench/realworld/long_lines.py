@@ -19,7 +19,6 @@ For every repository of bench/realworld/repos at its pinned commit, of the text 
 from __future__ import annotations
 
 import argparse
-import re
 import tempfile
 from pathlib import Path
 
@@ -28,7 +27,7 @@ import yaml
 from align.catalog import Catalog
 from align.git_source import GitSource
 from align.rules._text import MAX_MENTIONS_OF_A_CLAIM
-from align.source import MAX_FILE_BYTES, MAX_FILE_NUMBERS, MAX_LINE_CHARS, as_read, without_long_lines
+from align.source import MAX_FILE_BYTES, MAX_FILE_NUMBERS, MAX_LINE_CHARS, NUMBER, as_read, without_long_lines
 from bench.realworld.evaluate import Workspace
 
 REPOS = Path(__file__).resolve().parent / "repos"
@@ -45,9 +44,6 @@ def _texts(source: GitSource, commit: str) -> dict[str, str]:
         except UnicodeDecodeError:
             continue
     return texts
-
-
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")  # as align.source counts them
 
 
 def _all_texts(mirrors: Path, scratch: Path) -> dict[tuple[str, str], str]:
@@ -81,7 +77,7 @@ def _numbers(texts: dict[tuple[str, str], str], catalog: Catalog, limit: int) ->
     densest_naming: list[tuple[int, str, str, list[str]]] = []
     for (repo, path), text in sorted(texts.items()):
         text = without_long_lines(text)[0]
-        numbers = len(_NUMBER.findall(text))
+        numbers = len(NUMBER.findall(text))
         names = sorted({m.text for m in catalog.find_mentions(text)}) if numbers > 1_000 else []
         if names:
             densest_naming.append((numbers, repo, path, names))
